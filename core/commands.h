@@ -1,0 +1,11 @@
+/* The subcommands of the switchboard program; each returns the exit code. */
+#ifndef SB_COMMANDS_H
+#define SB_COMMANDS_H
+
+#include "app.h"
+
+int cmd_check(struct cli *cli);
+int cmd_plugins(struct cli *cli);
+int cmd_describe(struct cli *cli);
+
+#endif

@@ -1,0 +1,26 @@
+/* Hashes, HMAC, encodings and random bytes (OpenSSL), for the core and for
+ * plugins through the host table. All functions are thread-safe. */
+#ifndef SB_CRYPTO_H
+#define SB_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <switchboard/plugin.h>
+
+int crypto_hmac(enum sb_hash alg, const void *key, size_t key_len, const struct sb_bytes *parts,
+                size_t n_parts, unsigned char *out);
+int crypto_digest(enum sb_hash alg, const struct sb_bytes *parts, size_t n_parts,
+                  unsigned char *out);
+bool crypto_ct_equal(const void *a, const void *b, size_t len);
+int crypto_base64_encode(const void *data, size_t len, char *out, size_t out_size);
+int crypto_base64_decode(const char *text, size_t len, unsigned char *out, size_t out_size);
+int crypto_hex_encode(const void *data, size_t len, char *out, size_t out_size);
+void crypto_md5_hex(const void *data, size_t len, char out[33]);
+void crypto_sha256_hex(const void *data, size_t len, char out[65]);
+int crypto_random_bytes(void *buf, size_t len);
+/* A random id of `len` characters from [a-z0-9] into out[len+1]. */
+void crypto_random_id(char *out, size_t len);
+int crypto_url_encode(const char *text, size_t len, char *out, size_t out_size);
+
+#endif

@@ -1,0 +1,56 @@
+/* The http plugin's descriptor tables. */
+#include "http.h"
+
+static const struct sb_trigger triggers[] = {
+    {
+        .name = "webhook",
+        .summary = "Receive a webhook at /hooks/<path>, verified by token, HMAC or Standard "
+                   "Webhooks",
+        .output = "the request body: parsed JSON, or form fields as nested JSON "
+                  "(a[b]=c becomes {\"a\":{\"b\":\"c\"}}); trigger.headers and trigger.query "
+                  "hold the rest",
+        .kind = SB_TRIGGER_HTTP,
+        .methods = SB_METHOD_POST | SB_METHOD_PUT,
+        .params = http_webhook_params,
+        .validate = http_webhook_validate,
+        .setup = http_webhook_setup,
+        .teardown = http_webhook_teardown,
+        .receive = http_webhook_receive,
+    },
+    SB_END,
+};
+
+static const struct sb_action actions[] = {
+    {
+        .name = "request",
+        .summary = "Send an HTTP request; 2xx succeeds, 408/429/5xx and network errors retry, "
+                   "other 4xx fail",
+        .output = "status (int), headers (object, lower-case names), body (parsed JSON when "
+                  "the response is JSON, else text)",
+        .params = http_request_params,
+        .validate = http_request_validate,
+        .run = http_request_run,
+    },
+    {
+        .name = "send_webhook",
+        .summary = "POST a Standard Webhooks signed request (webhook-id, webhook-timestamp, "
+                   "webhook-signature v1)",
+        .output = "status, headers and body of the receiver's answer, and id (the webhook-id "
+                  "sent)",
+        .params = http_send_webhook_params,
+        .validate = http_send_webhook_validate,
+        .run = http_send_webhook_run,
+    },
+    SB_END,
+};
+
+static const struct sb_plugin http_plugin = {
+    .name = "http",
+    .version = "1.0.0",
+    .summary = "Generic HTTP: webhooks in (token, HMAC, Standard Webhooks), requests and "
+               "signed webhooks out",
+    .triggers = triggers,
+    .actions = actions,
+};
+
+SB_PLUGIN_DEFINE(http_plugin)
