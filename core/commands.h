@@ -7,5 +7,6 @@
 int cmd_check(struct cli *cli);
 int cmd_plugins(struct cli *cli);
 int cmd_describe(struct cli *cli);
+int cmd_run(struct cli *cli);
 
 #endif

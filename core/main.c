@@ -18,6 +18,9 @@ struct command {
 static int cmd_version(struct cli *cli);
 
 static const struct command commands[] = {
+    {"run", cmd_run, "run [-c FILE] [--listen ADDR]",
+     "Start the engine: serve webhooks at /hooks/<path>, store every event, run the "
+     "workflows. Prints 'listening on http://HOST:PORT' when ready."},
     {"check", cmd_check, "check [-c FILE]",
      "Validate the configuration, plugins and workflows; print every error as file:line and "
      "exit 1 if there is one."},

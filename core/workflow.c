@@ -93,6 +93,7 @@ static void workflow_free(struct workflow *wf)
         step_release(&wf->on_failure[i]);
     free(wf->on_failure);
     free(wf->backoff_ms);
+    json_object_put(wf->trigger_static);
     free(wf);
 }
 

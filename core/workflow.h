@@ -71,7 +71,8 @@ struct workflow {
     int retry; /* -1: default schedule */
     int64_t *backoff_ms;
     size_t n_backoff;
-    void *trigger_state; /* from the trigger's setup */
+    void *trigger_state;                /* from the trigger's setup */
+    struct json_object *trigger_static; /* trigger parameters, defaults applied */
 };
 
 /* All workflows bound to one hook path (same trigger and settings). */

@@ -1,0 +1,641 @@
+#include "ingress.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+
+#include "crypto.h"
+#include "engine.h"
+#include "log.h"
+#include "strbuf.h"
+#include "workflow.h"
+#include "xalloc.h"
+
+#define MAX_QUERY_PARAMS 64
+#define MAX_HEADERS 128
+
+struct ingress {
+    struct MHD_Daemon *daemon;
+    struct engine *engine;
+    atomic_int in_flight;
+    /* counters for /metrics */
+    atomic_llong requests;
+    atomic_llong by_class[6]; /* 1xx..5xx by status/100 */
+    atomic_llong events_accepted;
+    atomic_llong events_duplicate;
+    atomic_llong rejected;
+};
+
+enum req_state { REQ_READING, REQ_WAITING, REQ_DONE };
+
+/* One request: made by the URI callback, freed by the completion callback. */
+struct request {
+    struct ingress *in;
+    char *uri; /* as sent, with the query */
+    int64_t started_ms;
+    struct strbuf body;
+    bool too_large;
+    bool counted; /* in in_flight */
+    enum req_state state;
+    struct MHD_Connection *conn;
+    struct wf_snapshot *snap;
+    const struct hook_route *route;
+    /* the answer */
+    int status;
+    char *content_type;
+    char *answer;
+    size_t answer_len;
+    /* store writes in flight */
+    struct receive_result rx;
+    struct store_append appends[100];
+    char *payloads[100];
+    char *sources[100];
+    char *ids[100];
+    const char **wf_names[100];
+    const char **wf_hashes[100];
+    char *envelope;
+    atomic_int pending;
+};
+
+/* --- answers ---------------------------------------------------------- */
+
+static enum MHD_Result send_answer(struct MHD_Connection *conn, struct ingress *in, int status,
+                                   const char *ctype, const char *body, size_t len,
+                                   const char *allow)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", ctype ? ctype : "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (allow)
+        MHD_add_response_header(resp, "Allow", allow);
+    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    atomic_fetch_add(&in->requests, 1);
+    if (status >= 100 && status < 600)
+        atomic_fetch_add(&in->by_class[status / 100], 1);
+    return rc;
+}
+
+/* {"error": "..."}: short, and never holds a secret (redacted anyway). */
+static enum MHD_Result send_error(struct MHD_Connection *conn, struct ingress *in, int status,
+                                  const char *msg, const char *allow)
+{
+    char red[512];
+    log_redact(msg, red, sizeof(red));
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, "{\"error\": \"");
+    strbuf_add_json_escaped(&sb, red, strlen(red));
+    strbuf_addstr(&sb, "\"}\n");
+    enum MHD_Result rc = send_answer(conn, in, status, "application/json", sb.buf, sb.len, allow);
+    strbuf_release(&sb);
+    return rc;
+}
+
+/* --- request bookkeeping ---------------------------------------------- */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct ingress *in = cls;
+    struct request *r = xcalloc(1, sizeof(*r));
+    r->in = in;
+    r->uri = xstrdup(uri ? uri : "/");
+    r->conn = conn;
+    r->started_ms = engine_now_ms();
+    strbuf_init(&r->body);
+    atomic_init(&r->pending, 0);
+    atomic_fetch_add(&in->in_flight, 1);
+    r->counted = true;
+    return r;
+}
+
+static void request_free(struct request *r)
+{
+    if (!r)
+        return;
+    strbuf_release(&r->body);
+    receive_result_release(&r->rx);
+    for (size_t i = 0; i < 100; i++) {
+        free(r->payloads[i]);
+        free(r->sources[i]);
+        free(r->ids[i]);
+        free(r->wf_names[i]);
+        free(r->wf_hashes[i]);
+    }
+    free(r->envelope);
+    free(r->content_type);
+    free(r->answer);
+    if (r->snap)
+        engine_release(r->snap);
+    if (r->counted)
+        atomic_fetch_sub(&r->in->in_flight, 1);
+    free(r->uri);
+    free(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    request_free(*con_cls);
+    *con_cls = NULL;
+}
+
+/* --- /hooks/<path> -------------------------------------------------------- */
+
+struct kv_collect {
+    struct sb_header *items;
+    size_t n;
+    size_t max;
+};
+
+static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    struct kv_collect *c = cls;
+    if (c->n < c->max) {
+        c->items[c->n].name = key;
+        c->items[c->n].value = value ? value : "";
+        c->n++;
+    }
+    return MHD_YES;
+}
+
+static bool sensitive_header(const char *name)
+{
+    return strcasecmp(name, "authorization") == 0 || strcasecmp(name, "cookie") == 0 ||
+           strcasecmp(name, "proxy-authorization") == 0;
+}
+
+/* A value that holds a loaded secret (a token in a header or the query). */
+static bool holds_secret(const char *value)
+{
+    char red[1024];
+    if (strlen(value) >= sizeof(red) / 2)
+        return false;
+    log_redact(value, red, sizeof(red));
+    return strcmp(red, value) != 0;
+}
+
+/* The envelope of an event: what trigger.* reads, minus credentials. */
+static char *make_envelope(const char *method, const char *path, const char *hook,
+                           const struct sb_header *q, size_t nq, const struct sb_header *h,
+                           size_t nh, const char *remote)
+{
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "method", json_object_new_string(method));
+    json_object_object_add(o, "path", json_object_new_string(path));
+    json_object_object_add(o, "hook", json_object_new_string(hook));
+    json_object_object_add(o, "remote", json_object_new_string(remote));
+    struct json_object *headers = json_object_new_object();
+    for (size_t i = 0; i < nh; i++) {
+        if (sensitive_header(h[i].name) || holds_secret(h[i].value))
+            continue;
+        char lower[256];
+        snprintf(lower, sizeof(lower), "%s", h[i].name);
+        for (char *p = lower; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        json_object_object_add(headers, lower, json_object_new_string(h[i].value));
+    }
+    json_object_object_add(o, "headers", headers);
+    struct json_object *query = json_object_new_object();
+    for (size_t i = 0; i < nq; i++)
+        if (!holds_secret(q[i].value))
+            json_object_object_add(query, q[i].name, json_object_new_string(q[i].value));
+    json_object_object_add(o, "query", query);
+    char *s = xstrdup(
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+    return s;
+}
+
+static void append_done(struct store_append *a, void *arg)
+{
+    (void)a;
+    struct request *r = arg;
+    if (atomic_fetch_sub(&r->pending, 1) == 1) {
+        r->state = REQ_DONE;
+        MHD_resume_connection(r->conn);
+    }
+}
+
+/* After every append committed: the answer. */
+static enum MHD_Result answer_stored(struct request *r)
+{
+    struct ingress *in = r->in;
+    size_t stored = 0, dup = 0, failed = 0, runs = 0;
+    for (size_t i = 0; i < r->rx.n_events; i++) {
+        switch (r->appends[i].result) {
+        case STORE_OK:
+            stored++;
+            runs += r->appends[i].n_runs;
+            break;
+        case STORE_DUPLICATE:
+            dup++;
+            break;
+        default:
+            failed++;
+        }
+    }
+    atomic_fetch_add(&in->events_accepted, (long long)stored);
+    atomic_fetch_add(&in->events_duplicate, (long long)dup);
+    if (failed) {
+        log_write(SB_LOG_ERROR, "ingress", "/hooks/%s: store unavailable, answered 503",
+                  r->route->path);
+        return send_error(r->conn, in, 503, "store unavailable; retry later", NULL);
+    }
+    if (r->rx.status && !r->rx.rejected)
+        return send_answer(r->conn, in, r->rx.status, r->rx.content_type, r->rx.body,
+                           r->rx.body_len, NULL);
+    struct strbuf sb = STRBUF_INIT;
+    const char *id = r->appends[0].event_id;
+    strbuf_addf(&sb, "{\"status\": \"%s\", \"id\": \"", stored ? "accepted" : "duplicate");
+    strbuf_add_json_escaped(&sb, id, strlen(id));
+    strbuf_addf(&sb, "\", \"runs\": %zu", runs);
+    if (r->rx.n_events > 1)
+        strbuf_addf(&sb, ", \"events\": %zu, \"duplicates\": %zu", r->rx.n_events, dup);
+    strbuf_addstr(&sb, "}\n");
+    log_write(SB_LOG_DEBUG, "ingress", "/hooks/%s: event %s %s, %zu run(s)", r->route->path, id,
+              stored ? "stored" : "duplicate", runs);
+    enum MHD_Result rc = send_answer(r->conn, in, 200, "application/json", sb.buf, sb.len, NULL);
+    strbuf_release(&sb);
+    return rc;
+}
+
+/* The body is in: verify through the trigger, store, and suspend until the
+ * commit. */
+static enum MHD_Result handle_hook(struct request *r, const char *method, const char *hook)
+{
+    struct ingress *in = r->in;
+    const struct hook_route *route = r->route;
+    struct workflow *first = route->workflows[0];
+    const struct loaded_trigger *t = route->trigger;
+
+    struct sb_header headers[MAX_HEADERS], query[MAX_QUERY_PARAMS];
+    struct kv_collect hc = {headers, 0, MAX_HEADERS}, qc = {query, 0, MAX_QUERY_PARAMS};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect_kv, &hc);
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_kv, &qc);
+    const char *qmark = strchr(r->uri, '?');
+    const char *ctype = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+    char remote[64] = "";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, remote,
+                      sizeof(remote));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, remote,
+                      sizeof(remote));
+    }
+    char path[512];
+    snprintf(path, sizeof(path), "/hooks/%s", hook);
+    strbuf_grow(&r->body, 0); /* a NUL after the body, as the SDK promises */
+    struct sb_request req = {
+        .size = sizeof(struct sb_request),
+        .method = method,
+        .path = path,
+        .hook = hook,
+        .query = qmark ? qmark + 1 : "",
+        .query_params = query,
+        .n_query_params = qc.n,
+        .headers = headers,
+        .n_headers = hc.n,
+        .body = (const unsigned char *)r->body.buf,
+        .body_len = r->body.len,
+        .content_type = ctype ? ctype : "",
+        .remote_addr = remote,
+        .received_at_ms = r->started_ms,
+    };
+    struct sb_call call;
+    call_init(&call, CALL_RECEIVE, t->full_name);
+    call.wf = first;
+    call_set_context(&call);
+    call.plugin = t->plugin;
+    call.table = &t->table;
+    call.binding = &first->trigger_params;
+    call.params = first->trigger_static;
+    call.state = first->trigger_state;
+    call.rx = &r->rx;
+    call.hooks = &in->engine->hooks;
+    enum sb_status st = t->desc.receive(&core_host, &call, &req);
+    if (st != SB_OK || r->rx.rejected) {
+        int status = r->rx.rejected ? r->rx.status : 500;
+        const char *why = r->rx.rejected   ? r->rx.body
+                          : call.error.len ? strbuf_str(&call.error)
+                                           : "the trigger failed";
+        if (!r->rx.rejected)
+            log_write(SB_LOG_ERROR, call.context, "receive failed: %s", why);
+        else
+            log_write(SB_LOG_INFO, call.context, "rejected %s from %s: %d %s", path, remote, status,
+                      why);
+        atomic_fetch_add(&in->rejected, 1);
+        enum MHD_Result rc = send_error(r->conn, in, status, why, NULL);
+        call_release(&call);
+        return rc;
+    }
+    call_release(&call);
+    if (r->rx.n_events == 0) {
+        /* a handshake (respond without an event), or nothing to do */
+        if (r->rx.status)
+            return send_answer(r->conn, in, r->rx.status, r->rx.content_type, r->rx.body,
+                               r->rx.body_len, NULL);
+        return send_answer(r->conn, in, 200, "application/json", "{\"status\": \"ignored\"}\n", 22,
+                           NULL);
+    }
+    r->envelope = make_envelope(method, path, hook, query, qc.n, headers, hc.n, remote);
+    atomic_store(&r->pending, (int)r->rx.n_events);
+    r->state = REQ_WAITING;
+    MHD_suspend_connection(r->conn);
+    for (size_t i = 0; i < r->rx.n_events; i++) {
+        struct sb_event_rec *ev = &r->rx.events[i];
+        struct store_append *a = &r->appends[i];
+        if (!ev->id) {
+            char rnd[21];
+            crypto_random_id(rnd, 20);
+            ev->id = xasprintf("sb_%s", rnd);
+        }
+        r->sources[i] = ev->source ? xstrdup(ev->source) : xasprintf("%s:%s", t->full_name, hook);
+        r->payloads[i] = xstrdup(json_object_to_json_string_ext(
+            ev->payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        r->wf_names[i] = xcalloc(route->n, sizeof(char *));
+        r->wf_hashes[i] = xcalloc(route->n, sizeof(char *));
+        size_t n = 0;
+        for (size_t k = 0; k < route->n; k++) {
+            if (workflow_wants_type(route->workflows[k], ev->type)) {
+                r->wf_names[i][n] = route->workflows[k]->name;
+                r->wf_hashes[i][n] = route->workflows[k]->hash;
+                n++;
+            }
+        }
+        a->source = r->sources[i];
+        a->event_id = ev->id;
+        a->type = ev->type;
+        a->received_at_ms = ev->occurred_at_ms ? ev->occurred_at_ms : r->started_ms;
+        a->payload = r->payloads[i];
+        a->envelope = r->envelope;
+        a->workflows = r->wf_names[i];
+        a->workflow_hashes = r->wf_hashes[i];
+        a->n_runs = n;
+        a->done = append_done;
+        a->arg = r;
+        if (store_append_async(in->engine->store, a) < 0) {
+            a->result = STORE_UNAVAILABLE;
+            append_done(a, r);
+        }
+    }
+    return MHD_YES;
+}
+
+/* --- health and metrics --------------------------------------------------- */
+
+static enum MHD_Result handle_health(struct request *r, const char *url)
+{
+    struct ingress *in = r->in;
+    struct engine *e = in->engine;
+    if (strcmp(url, "/healthz") == 0)
+        return send_answer(r->conn, in, 200, "application/json", "{\"status\": \"ok\"}\n", 17,
+                           NULL);
+    if (strcmp(url, "/readyz") == 0) {
+        bool store_ok = store_ping(e->store) == 0;
+        struct wf_snapshot *snap = engine_acquire(e);
+        bool ready = store_ok && atomic_load(&e->ready) && !atomic_load(&e->stopping);
+        char buf[256];
+        int n = snprintf(buf, sizeof(buf),
+                         "{\"status\": \"%s\", \"store\": \"%s\", \"workflows\": %zu, "
+                         "\"version\": \"%s\"}\n",
+                         ready ? "ready" : "not ready", store_ok ? "writable" : "unavailable",
+                         snap ? snap->set.n : 0, snap ? snap->version : "");
+        if (snap)
+            engine_release(snap);
+        return send_answer(r->conn, in, ready ? 200 : 503, "application/json", buf, (size_t)n,
+                           NULL);
+    }
+    struct strbuf sb = STRBUF_INIT;
+    ingress_metrics(in, &sb);
+    struct store_stats st;
+    store_get_stats(e->store, &st);
+    static const char *const names[] = {"pending", "running", "succeeded",
+                                        "failed",  "dead",    "skipped"};
+    strbuf_addstr(&sb, "# TYPE switchboard_store_events gauge\n");
+    strbuf_addf(&sb, "switchboard_store_events %lld\n", (long long)st.events);
+    strbuf_addstr(&sb, "# TYPE switchboard_runs gauge\n");
+    for (size_t i = 0; i < 6; i++)
+        strbuf_addf(&sb, "switchboard_runs{status=\"%s\"} %lld\n", names[i],
+                    (long long)st.runs_by_status[i]);
+    strbuf_addstr(&sb, "# TYPE switchboard_store_commits_total counter\n");
+    strbuf_addf(&sb, "switchboard_store_commits_total %lld\n", (long long)st.commits);
+    strbuf_addstr(&sb, "# TYPE switchboard_store_writes_total counter\n");
+    strbuf_addf(&sb, "switchboard_store_writes_total %lld\n", (long long)st.batched_writes);
+    strbuf_addstr(&sb, "# TYPE switchboard_store_commit_failures_total counter\n");
+    strbuf_addf(&sb, "switchboard_store_commit_failures_total %lld\n",
+                (long long)st.commit_failures);
+    enum MHD_Result rc =
+        send_answer(r->conn, in, 200, "text/plain; version=0.0.4", sb.buf, sb.len, NULL);
+    strbuf_release(&sb);
+    return rc;
+}
+
+void ingress_metrics(struct ingress *in, struct strbuf *sb)
+{
+    strbuf_addstr(sb, "# TYPE switchboard_http_requests_total counter\n");
+    for (int c = 1; c <= 5; c++)
+        strbuf_addf(sb, "switchboard_http_requests_total{code=\"%dxx\"} %lld\n", c,
+                    (long long)atomic_load(&in->by_class[c]));
+    strbuf_addstr(sb, "# TYPE switchboard_events_total counter\n");
+    strbuf_addf(sb, "switchboard_events_total{result=\"accepted\"} %lld\n",
+                (long long)atomic_load(&in->events_accepted));
+    strbuf_addf(sb, "switchboard_events_total{result=\"duplicate\"} %lld\n",
+                (long long)atomic_load(&in->events_duplicate));
+    strbuf_addf(sb, "switchboard_events_total{result=\"rejected\"} %lld\n",
+                (long long)atomic_load(&in->rejected));
+}
+
+/* --- the access handler ------------------------------------------------- */
+
+static uint32_t method_bit(const char *method)
+{
+    if (strcmp(method, "POST") == 0)
+        return SB_METHOD_POST;
+    if (strcmp(method, "GET") == 0)
+        return SB_METHOD_GET;
+    if (strcmp(method, "HEAD") == 0)
+        return SB_METHOD_HEAD;
+    if (strcmp(method, "PUT") == 0)
+        return SB_METHOD_PUT;
+    return 0;
+}
+
+static void allow_header(uint32_t methods, char *out, size_t len)
+{
+    static const char *const names[] = {"POST", "GET", "HEAD", "PUT"};
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; i < 4; i++)
+        if (methods & (1u << i))
+            n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", names[i]);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    struct ingress *in = cls;
+    struct request *r = *con_cls;
+    struct engine *e = in->engine;
+    if (!r) /* no URI callback ran: cannot happen with MHD_OPTION_URI_LOG_CALLBACK */
+        return MHD_NO;
+    if (r->state == REQ_DONE)
+        return answer_stored(r);
+    if (r->state == REQ_WAITING)
+        return MHD_YES;
+
+    bool first_call = r->route == NULL && r->body.len == 0 && !r->too_large && !r->snap;
+    if (first_call && strncmp(url, "/hooks/", 7) != 0) {
+        if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
+            strcmp(url, "/metrics") == 0) {
+            if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+                return send_error(conn, in, 405, "method not allowed", "GET, HEAD");
+            if (*upload_data_size) {
+                *upload_data_size = 0;
+                return MHD_YES;
+            }
+            return handle_health(r, url);
+        }
+        return send_error(conn, in, 404, "not found", NULL);
+    }
+    const char *hook = url + 7;
+    if (first_call) {
+        r->snap = engine_acquire(e);
+        r->route = r->snap ? workflow_set_route(&r->snap->set, hook) : NULL;
+        if (!r->route)
+            return send_error(conn, in, 404, "no workflow is bound to this path", NULL);
+        uint32_t allowed = r->route->trigger->desc.methods;
+        if (!allowed)
+            allowed = SB_METHOD_POST;
+        if (!(method_bit(method) & allowed)) {
+            char allow[64];
+            allow_header(allowed, allow, sizeof(allow));
+            return send_error(conn, in, 405, "method not allowed", allow);
+        }
+        if (atomic_load(&e->stopping))
+            return send_error(conn, in, 503, "shutting down; retry later", NULL);
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl) {
+            char *end;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (*end || n > (unsigned long long)e->app->cfg.max_body) {
+                /* answered before reading the body */
+                return send_error(conn, in, 413, "request body too large", NULL);
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (r->body.len + *upload_data_size > (size_t)e->app->cfg.max_body)
+            r->too_large = true;
+        else if (!r->too_large)
+            strbuf_add(&r->body, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        /* a client trickling a body beyond the time limit is cut off */
+        if (engine_now_ms() - r->started_ms > e->app->cfg.conn_timeout_ms)
+            return MHD_NO;
+        return MHD_YES;
+    }
+    if (r->too_large)
+        return send_error(conn, in, 413, "request body too large", NULL);
+    return handle_hook(r, method, hook);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char buf[512];
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    size_t n = strlen(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    log_write(SB_LOG_DEBUG, "http", "%s", buf);
+}
+
+int ingress_start(struct engine *e, struct ingress **out, int *port_out)
+{
+    const struct config *cfg = &e->app->cfg;
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    char port[16];
+    snprintf(port, sizeof(port), "%d", cfg->listen_port);
+    int gai = getaddrinfo(cfg->listen_host, port, &hints, &ai);
+    if (gai != 0)
+        return error("cannot resolve listen address '%s': %s", cfg->listen_host, gai_strerror(gai));
+    struct ingress *in = xcalloc(1, sizeof(*in));
+    in->engine = e;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    unsigned threads = (unsigned)(cfg->server_threads > 0 ? cfg->server_threads : 2);
+    in->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, in, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, in, MHD_OPTION_NOTIFY_COMPLETED, on_completed, in,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)((cfg->conn_timeout_ms + 999) / 1000), MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)cfg->max_header + 8192, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!in->daemon) {
+        free(in);
+        return error("cannot listen on %s:%d (in use, or not an address of this host?)",
+                     cfg->listen_host, cfg->listen_port);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(in->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    *port_out = info ? (int)info->port : cfg->listen_port;
+    *out = in;
+    return 0;
+}
+
+void ingress_quiesce(struct ingress *in)
+{
+    if (in && in->daemon)
+        MHD_quiesce_daemon(in->daemon);
+}
+
+void ingress_drain(struct ingress *in, int64_t timeout_ms)
+{
+    if (!in)
+        return;
+    int64_t until = engine_now_ms() + timeout_ms;
+    while (atomic_load(&in->in_flight) > 0 && engine_now_ms() < until) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void ingress_stop(struct ingress *in)
+{
+    if (!in)
+        return;
+    if (in->daemon)
+        MHD_stop_daemon(in->daemon);
+    free(in);
+}

@@ -1,0 +1,193 @@
+#include "triggers.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "engine.h"
+#include "log.h"
+#include "xalloc.h"
+
+/* after a failed poll: 1 s, doubling up to 5 min */
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 300000
+
+struct poller {
+    struct triggers *owner;
+    struct wf_snapshot *snap; /* referenced while the poller lives */
+    struct workflow *wf;
+    pthread_t thread;
+    bool started;
+    bool thread_trigger; /* THREAD kind: started, not polled */
+    struct sb_call call; /* THREAD kind: the call given to start */
+};
+
+struct triggers {
+    struct engine *e;
+    struct poller *items;
+    size_t n;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    atomic_bool stopping;
+};
+
+static int64_t interval_of(const struct workflow *wf)
+{
+    struct json_object *v;
+    if (wf->trigger_static && json_object_object_get_ex(wf->trigger_static, "interval", &v) &&
+        json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0)
+        return json_object_get_int64(v);
+    return wf->trigger->desc.poll_interval_ms > 0 ? wf->trigger->desc.poll_interval_ms : 60000;
+}
+
+static void prepare_call(struct triggers *t, struct poller *p, struct sb_call *c,
+                         enum call_kind kind)
+{
+    const struct loaded_trigger *tr = p->wf->trigger;
+    call_init(c, kind, tr->full_name);
+    c->wf = p->wf;
+    call_set_context(c);
+    c->plugin = tr->plugin;
+    c->table = &tr->table;
+    c->binding = &p->wf->trigger_params;
+    c->params = p->wf->trigger_static;
+    c->state = p->wf->trigger_state;
+    c->hooks = &t->e->hooks;
+}
+
+/* Wait until `at` (Unix ms) or until stopping; false when stopping. */
+static bool sleep_until(struct triggers *t, int64_t at)
+{
+    pthread_mutex_lock(&t->lock);
+    while (!atomic_load(&t->stopping)) {
+        int64_t now = engine_now_ms();
+        if (now >= at)
+            break;
+        int64_t ms = at - now;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += ms / 1000;
+        ts.tv_nsec += (long)(ms % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&t->wake, &t->lock, &ts);
+    }
+    bool go = !atomic_load(&t->stopping);
+    pthread_mutex_unlock(&t->lock);
+    return go;
+}
+
+static void *poll_main(void *arg)
+{
+    struct poller *p = arg;
+    struct triggers *t = p->owner;
+    int64_t interval = interval_of(p->wf);
+    int64_t backoff = 0;
+    int64_t next = engine_now_ms();
+    while (sleep_until(t, next)) {
+        struct sb_call c;
+        prepare_call(t, p, &c, CALL_POLL);
+        enum sb_status st = p->wf->trigger->desc.poll(&core_host, &c);
+        int64_t now = engine_now_ms();
+        if (st == SB_OK) {
+            backoff = 0;
+            next = c.next_poll_at_ms > now ? c.next_poll_at_ms : now + interval;
+        } else {
+            backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
+            if (backoff > BACKOFF_MAX_MS)
+                backoff = BACKOFF_MAX_MS;
+            if (backoff < interval && st == SB_RETRY)
+                backoff = backoff < interval ? backoff : interval;
+            log_write(SB_LOG_WARN, c.context, "poll failed (next try in %lld ms): %s",
+                      (long long)backoff, c.error.len ? strbuf_str(&c.error) : "no reason given");
+            next = now + backoff;
+        }
+        call_release(&c);
+    }
+    return NULL;
+}
+
+int triggers_start(struct engine *e, struct triggers **out)
+{
+    struct triggers *t = xcalloc(1, sizeof(*t));
+    t->e = e;
+    pthread_mutex_init(&t->lock, NULL);
+    pthread_cond_init(&t->wake, NULL);
+    atomic_init(&t->stopping, false);
+    struct wf_snapshot *snap = engine_acquire(e);
+    size_t cap = 0;
+    for (size_t i = 0; snap && i < snap->set.n; i++) {
+        struct workflow *wf = snap->set.items[i];
+        uint32_t kind = wf->trigger->desc.kind;
+        if (!wf->enabled || (kind != SB_TRIGGER_POLL && kind != SB_TRIGGER_THREAD))
+            continue;
+        XGROW(t->items, cap, t->n + 1);
+        struct poller *p = &t->items[t->n++];
+        memset(p, 0, sizeof(*p));
+        p->owner = t;
+        p->wf = wf;
+        atomic_fetch_add(&snap->refs, 1);
+        p->snap = snap;
+    }
+    if (snap)
+        engine_release(snap);
+    for (size_t i = 0; i < t->n; i++) {
+        struct poller *p = &t->items[i];
+        if (p->wf->trigger->desc.kind == SB_TRIGGER_POLL) {
+            p->started = pthread_create(&p->thread, NULL, poll_main, p) == 0;
+        } else {
+            p->thread_trigger = true;
+            prepare_call(t, p, &p->call, CALL_THREAD);
+            enum sb_status st = p->wf->trigger->desc.start(&core_host, &p->call);
+            p->started = st == SB_OK;
+            if (!p->started)
+                log_write(SB_LOG_ERROR, p->call.context, "start failed: %s",
+                          p->call.error.len ? strbuf_str(&p->call.error) : "no reason given");
+        }
+    }
+    *out = t;
+    return 0;
+}
+
+void triggers_stop(struct triggers *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->lock);
+    atomic_store(&t->stopping, true);
+    pthread_cond_broadcast(&t->wake);
+    pthread_mutex_unlock(&t->lock);
+    for (size_t i = 0; i < t->n; i++) {
+        struct poller *p = &t->items[i];
+        if (p->thread_trigger) {
+            if (p->started)
+                p->wf->trigger->desc.stop(&core_host, &p->call);
+            call_release(&p->call);
+        } else if (p->started) {
+            pthread_join(p->thread, NULL);
+        }
+        engine_release(p->snap);
+    }
+    free(t->items);
+    pthread_cond_destroy(&t->wake);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}
+
+void triggers_tick(struct engine *e)
+{
+    (void)e;
+}
+
+void triggers_reload(struct engine *e, const char *why)
+{
+    (void)e;
+    log_write(SB_LOG_WARN, "engine", "%s: reloading workflows needs a restart in this version",
+              why);
+}
