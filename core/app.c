@@ -65,6 +65,7 @@ int cli_parse(struct cli *cli, int argc, char **argv, const char *command)
         {"--timestamp", offsetof(struct cli, opt_timestamp)},
         {"--url", offsetof(struct cli, opt_url)},
         {"--dir", offsetof(struct cli, opt_dir)},
+        {"--id", offsetof(struct cli, opt_id)},
     };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];

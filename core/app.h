@@ -45,6 +45,7 @@ struct cli {
     const char *opt_timestamp;
     const char *opt_url;
     const char *opt_dir;
+    const char *opt_id;
     bool failed;
 };
 

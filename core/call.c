@@ -80,6 +80,23 @@ static void put_value(struct json_object *obj, const struct bound_param *bp, str
     json_object_object_add(map, bp->map_key, v);
 }
 
+/* A private copy of a shared value. json-c's reference counts are not
+ * atomic (Debian builds it without threading support), and reading some
+ * values writes a cache into them, so objects owned by a workflow are never
+ * handed to a call that may run on another thread: each call gets copies. */
+static struct json_object *copy_value(struct json_object *v)
+{
+    struct json_object *out = NULL;
+    if (!v || json_object_deep_copy(v, &out, NULL) != 0)
+        return NULL;
+    return out;
+}
+
+struct json_object *call_params_copy(struct json_object *params)
+{
+    return copy_value(params);
+}
+
 struct json_object *call_params_static(const struct param_table *table,
                                        const struct param_binding *binding)
 {
@@ -105,7 +122,7 @@ int call_params_render(const struct param_table *table, const struct param_bindi
     for (size_t i = 0; i < binding->n; i++) {
         const struct bound_param *bp = &binding->items[i];
         if (!bp->tpl) {
-            put_value(obj, bp, json_object_get(bp->value));
+            put_value(obj, bp, copy_value(bp->value));
             continue;
         }
         char terr[512];
@@ -183,7 +200,9 @@ void receive_result_release(struct receive_result *rx)
         free(rx->events[i].type);
         free(rx->events[i].source);
         json_object_put(rx->events[i].payload);
+        free(rx->events[i].payload_json);
     }
+    free(rx->events);
     free(rx->content_type);
     free(rx->body);
     memset(rx, 0, sizeof(*rx));
@@ -369,17 +388,21 @@ static enum sb_status host_emit(struct sb_call *call, const struct sb_event *ev)
     }
     if (call->kind == CALL_RECEIVE && call->rx) {
         struct receive_result *rx = call->rx;
-        if (rx->n_events >= sizeof(rx->events) / sizeof(rx->events[0])) {
+        if (rx->n_events >= RECEIVE_MAX_EVENTS) {
             json_object_put(ev->payload);
-            return host_fail(call, "emit: more than %zu events in one request",
-                             sizeof(rx->events) / sizeof(rx->events[0]));
+            return host_fail(call, "emit: more than %d events in one request", RECEIVE_MAX_EVENTS);
         }
+        XGROW(rx->events, rx->cap_events, rx->n_events + 1);
         struct sb_event_rec *r = &rx->events[rx->n_events++];
         r->id = ev->id ? xstrdup(ev->id) : NULL;
         r->type = xstrdup(ev->type ? ev->type : "");
         r->source = ev->source ? xstrdup(ev->source) : NULL;
         r->payload = ev->payload ? ev->payload : json_object_new_object();
         r->occurred_at_ms = ev->occurred_at_ms;
+        r->payload_json = NULL;
+        if (ev->size >= offsetof(struct sb_event, payload_json_len) + sizeof(size_t) &&
+            ev->payload_json && ev->payload && ev->payload_json_len)
+            r->payload_json = xstrndup(ev->payload_json, ev->payload_json_len);
         return SB_OK;
     }
     if (call->hooks && call->hooks->emit)

@@ -31,7 +31,9 @@ enum call_kind {
     CALL_THREAD,
 };
 
-/* Where receive's answer and events go (filled by emit/respond/reject). */
+/* Where receive's answer and events go (filled by emit/respond/reject).
+ * At most RECEIVE_MAX_EVENTS events per request. */
+#define RECEIVE_MAX_EVENTS 100
 struct receive_result {
     struct sb_event_rec {
         char *id;
@@ -39,8 +41,10 @@ struct receive_result {
         char *source;
         struct json_object *payload;
         int64_t occurred_at_ms;
-    } events[100];
+        char *payload_json; /* the text as received, when the plugin gave it */
+    } * events;
     size_t n_events;
+    size_t cap_events;
     int status;         /* respond/reject status; 0 when neither */
     char *content_type; /* respond */
     char *body;         /* respond body, or reject reason */
@@ -106,6 +110,11 @@ void call_set_context(struct sb_call *c);
  */
 struct json_object *call_params_static(const struct param_table *table,
                                        const struct param_binding *binding);
+/* A private deep copy of a parameter object, for one call (shared json-c
+ * objects must not cross threads: their reference counts are not atomic).
+ * Caller owns. */
+struct json_object *call_params_copy(struct json_object *params);
+
 /*
  * The parameters of a binding rendered against `root`, typed. Returns 0 with
  * *out (caller owns), or -1 with err naming the parameter.

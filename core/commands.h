@@ -8,5 +8,10 @@ int cmd_check(struct cli *cli);
 int cmd_plugins(struct cli *cli);
 int cmd_describe(struct cli *cli);
 int cmd_run(struct cli *cli);
+int cmd_runs(struct cli *cli);
+int cmd_show(struct cli *cli);
+int cmd_replay(struct cli *cli);
+int cmd_fire(struct cli *cli);
+int cmd_sign(struct cli *cli);
 
 #endif

@@ -1,8 +1,10 @@
 #include "crypto.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -241,4 +243,30 @@ int crypto_url_encode(const char *text, size_t len, char *out, size_t out_size)
         return -1;
     out[o] = '\0';
     return (int)o;
+}
+
+/* Lower-case base-32 digits that sort like the numbers they write. */
+static const char sortable32[] = "0123456789abcdefghjkmnpqrstvwxyz";
+
+void crypto_event_id(char out[32])
+{
+    static atomic_uint_fast32_t counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)(ts.tv_nsec / 1000000);
+    uint32_t seq = (uint32_t)atomic_fetch_add(&counter, 1);
+    char *p = out;
+    memcpy(p, "sb_", 3);
+    p += 3;
+    /* 10 digits of time (good for 35,000 years), 4 of sequence, 8 random */
+    for (int i = 9; i >= 0; i--)
+        *p++ = sortable32[(ms >> (5 * i)) & 31];
+    for (int i = 3; i >= 0; i--)
+        *p++ = sortable32[(seq >> (5 * i)) & 31];
+    unsigned char r[8];
+    if (crypto_random_bytes(r, sizeof(r)) < 0)
+        memset(r, 0, sizeof(r));
+    for (int i = 0; i < 8; i++)
+        *p++ = sortable32[r[i] & 31];
+    *p = '\0';
 }

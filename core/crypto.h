@@ -21,6 +21,10 @@ void crypto_sha256_hex(const void *data, size_t len, char out[65]);
 int crypto_random_bytes(void *buf, size_t len);
 /* A random id of `len` characters from [a-z0-9] into out[len+1]. */
 void crypto_random_id(char *out, size_t len);
+/* A new event id for events that come without one: "sb_" and 22 characters
+ * that sort by creation time (so generated ids are appended to the dedupe
+ * index instead of scattered through it). */
+void crypto_event_id(char out[32]);
 int crypto_url_encode(const char *text, size_t len, char *out, size_t out_size);
 
 #endif

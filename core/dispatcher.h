@@ -14,7 +14,7 @@ struct engine;
 struct dispatcher;
 struct strbuf;
 
-#define DISPATCHER_LEASE_MS 30000
+#define DISPATCHER_LEASE_MS 15000
 
 int dispatcher_start(struct engine *e, int workers, struct dispatcher **out);
 /* New runs were stored: wake an idle worker. Any thread. */

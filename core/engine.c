@@ -199,11 +199,11 @@ static enum sb_status hook_emit(void *ctx, struct sb_call *call, const struct sb
         json_object_put(ev->payload);
         return SB_FAIL;
     }
-    char rnd[21];
     char *id = NULL;
     if (!ev->id) {
-        crypto_random_id(rnd, 20);
-        id = xasprintf("sb_%s", rnd);
+        char gen[32];
+        crypto_event_id(gen);
+        id = xstrdup(gen);
     }
     char *source = ev->source ? xstrdup(ev->source) : xasprintf("%s:%s", call->what, wf->name);
     struct json_object *payload = ev->payload ? ev->payload : json_object_new_object();
@@ -264,7 +264,7 @@ static int64_t hook_now(void *ctx)
 
 /* --- plugins ------------------------------------------------------------ */
 
-static int init_plugins(struct plugin_set *set)
+int engine_init_plugins(struct plugin_set *set)
 {
     for (size_t i = 0; i < set->n; i++) {
         struct plugin *pl = set->plugins[i];
@@ -281,7 +281,7 @@ static int init_plugins(struct plugin_set *set)
     return 0;
 }
 
-static void fini_plugins(struct plugin_set *set)
+void engine_fini_plugins(struct plugin_set *set)
 {
     for (size_t i = set->n; i-- > 0;) {
         struct plugin *pl = set->plugins[i];
@@ -330,7 +330,7 @@ int engine_run(struct app *app)
         error("store: %s", err);
         goto out;
     }
-    if (init_plugins(&app->plugins) < 0)
+    if (engine_init_plugins(&app->plugins) < 0)
         goto out;
     e->current = engine_snapshot_new(e, &app->workflows);
     if (!e->current)
@@ -388,7 +388,7 @@ out:
     store_close(e->store);
     if (e->current)
         engine_release(e->current);
-    fini_plugins(&app->plugins);
+    engine_fini_plugins(&app->plugins);
     pthread_mutex_destroy(&e->lock);
     free(e);
     log_write(SB_LOG_INFO, "engine", "stopped");

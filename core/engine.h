@@ -58,6 +58,10 @@ struct workflow *snapshot_find(struct wf_snapshot *snap, const char *name);
  * contents. NULL on a setup failure (logged). */
 struct wf_snapshot *engine_snapshot_new(struct engine *e, struct workflow_set *set);
 
+/* Call every plugin's init (main thread), or fini. */
+int engine_init_plugins(struct plugin_set *set);
+void engine_fini_plugins(struct plugin_set *set);
+
 /* `switchboard run`: returns the exit code. */
 int engine_run(struct app *app);
 

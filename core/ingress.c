@@ -13,7 +13,9 @@
 #include <json-c/json.h>
 #include <microhttpd.h>
 
+#include "admin.h"
 #include "crypto.h"
+#include "dispatcher.h"
 #include "engine.h"
 #include "log.h"
 #include "strbuf.h"
@@ -54,14 +56,15 @@ struct request {
     char *content_type;
     char *answer;
     size_t answer_len;
-    /* store writes in flight */
+    /* store writes in flight, one per event */
     struct receive_result rx;
-    struct store_append appends[100];
-    char *payloads[100];
-    char *sources[100];
-    char *ids[100];
-    const char **wf_names[100];
-    const char **wf_hashes[100];
+    struct pending_event {
+        struct store_append append;
+        char *payload;
+        char *source;
+        const char **wf_names;
+        const char **wf_hashes;
+    } * events;
     char *envelope;
     atomic_int pending;
 };
@@ -125,14 +128,14 @@ static void request_free(struct request *r)
     if (!r)
         return;
     strbuf_release(&r->body);
-    receive_result_release(&r->rx);
-    for (size_t i = 0; i < 100; i++) {
-        free(r->payloads[i]);
-        free(r->sources[i]);
-        free(r->ids[i]);
-        free(r->wf_names[i]);
-        free(r->wf_hashes[i]);
+    for (size_t i = 0; r->events && i < r->rx.n_events; i++) {
+        free(r->events[i].payload);
+        free(r->events[i].source);
+        free(r->events[i].wf_names);
+        free(r->events[i].wf_hashes);
     }
+    free(r->events);
+    receive_result_release(&r->rx);
     free(r->envelope);
     free(r->content_type);
     free(r->answer);
@@ -181,53 +184,81 @@ static bool sensitive_header(const char *name)
            strcasecmp(name, "proxy-authorization") == 0;
 }
 
-/* A value that holds a loaded secret (a token in a header or the query). */
-static bool holds_secret(const char *value)
+/* Append "key": "value" with JSON escaping. */
+static void add_pair(struct strbuf *sb, const char *key, size_t klen, const char *value,
+                     bool lower_key)
 {
-    char red[1024];
-    if (strlen(value) >= sizeof(red) / 2)
-        return false;
-    log_redact(value, red, sizeof(red));
-    return strcmp(red, value) != 0;
+    strbuf_addch(sb, '"');
+    if (lower_key) {
+        char buf[128];
+        size_t n = klen < sizeof(buf) ? klen : sizeof(buf);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (key[i] >= 'A' && key[i] <= 'Z') ? (char)(key[i] - 'A' + 'a') : key[i];
+        strbuf_add_json_escaped(sb, buf, n);
+    } else {
+        strbuf_add_json_escaped(sb, key, klen);
+    }
+    strbuf_addstr(sb, "\":\"");
+    strbuf_add_json_escaped(sb, value, strlen(value));
+    strbuf_addch(sb, '"');
 }
 
-/* The envelope of an event: what trigger.* reads, minus credentials. */
+/* The envelope of an event: what trigger.* reads, minus credentials.
+ * Written directly as JSON text: it is built for every request. */
 static char *make_envelope(const char *method, const char *path, const char *hook,
                            const struct sb_header *q, size_t nq, const struct sb_header *h,
                            size_t nh, const char *remote)
 {
-    struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "method", json_object_new_string(method));
-    json_object_object_add(o, "path", json_object_new_string(path));
-    json_object_object_add(o, "hook", json_object_new_string(hook));
-    json_object_object_add(o, "remote", json_object_new_string(remote));
-    struct json_object *headers = json_object_new_object();
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_grow(&sb, 512);
+    strbuf_addch(&sb, '{');
+    add_pair(&sb, "method", 6, method, false);
+    strbuf_addch(&sb, ',');
+    add_pair(&sb, "path", 4, path, false);
+    strbuf_addch(&sb, ',');
+    add_pair(&sb, "hook", 4, hook, false);
+    strbuf_addch(&sb, ',');
+    add_pair(&sb, "remote", 6, remote, false);
+    strbuf_addstr(&sb, ",\"headers\":{");
+    bool first = true;
     for (size_t i = 0; i < nh; i++) {
-        if (sensitive_header(h[i].name) || holds_secret(h[i].value))
+        if (sensitive_header(h[i].name) || log_has_secret(h[i].value))
             continue;
-        char lower[256];
-        snprintf(lower, sizeof(lower), "%s", h[i].name);
-        for (char *p = lower; *p; p++)
-            if (*p >= 'A' && *p <= 'Z')
-                *p = (char)(*p - 'A' + 'a');
-        json_object_object_add(headers, lower, json_object_new_string(h[i].value));
+        /* a repeated header keeps its first value */
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcasecmp(h[j].name, h[i].name) == 0;
+        if (seen)
+            continue;
+        if (!first)
+            strbuf_addch(&sb, ',');
+        first = false;
+        add_pair(&sb, h[i].name, strlen(h[i].name), h[i].value, true);
     }
-    json_object_object_add(o, "headers", headers);
-    struct json_object *query = json_object_new_object();
-    for (size_t i = 0; i < nq; i++)
-        if (!holds_secret(q[i].value))
-            json_object_object_add(query, q[i].name, json_object_new_string(q[i].value));
-    json_object_object_add(o, "query", query);
-    char *s = xstrdup(
-        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(o);
-    return s;
+    strbuf_addstr(&sb, "},\"query\":{");
+    first = true;
+    for (size_t i = 0; i < nq; i++) {
+        if (log_has_secret(q[i].value))
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(q[j].name, q[i].name) == 0;
+        if (seen)
+            continue;
+        if (!first)
+            strbuf_addch(&sb, ',');
+        first = false;
+        add_pair(&sb, q[i].name, strlen(q[i].name), q[i].value, false);
+    }
+    strbuf_addstr(&sb, "}}");
+    return strbuf_detach(&sb, NULL);
 }
 
 static void append_done(struct store_append *a, void *arg)
 {
-    (void)a;
     struct request *r = arg;
+    if (a->result == STORE_OK && a->n_runs)
+        dispatcher_notify(r->in->engine->dispatcher);
     if (atomic_fetch_sub(&r->pending, 1) == 1) {
         r->state = REQ_DONE;
         MHD_resume_connection(r->conn);
@@ -240,10 +271,10 @@ static enum MHD_Result answer_stored(struct request *r)
     struct ingress *in = r->in;
     size_t stored = 0, dup = 0, failed = 0, runs = 0;
     for (size_t i = 0; i < r->rx.n_events; i++) {
-        switch (r->appends[i].result) {
+        switch (r->events[i].append.result) {
         case STORE_OK:
             stored++;
-            runs += r->appends[i].n_runs;
+            runs += r->events[i].append.n_runs;
             break;
         case STORE_DUPLICATE:
             dup++;
@@ -263,7 +294,7 @@ static enum MHD_Result answer_stored(struct request *r)
         return send_answer(r->conn, in, r->rx.status, r->rx.content_type, r->rx.body,
                            r->rx.body_len, NULL);
     struct strbuf sb = STRBUF_INIT;
-    const char *id = r->appends[0].event_id;
+    const char *id = r->events[0].append.event_id;
     strbuf_addf(&sb, "{\"status\": \"%s\", \"id\": \"", stored ? "accepted" : "duplicate");
     strbuf_add_json_escaped(&sb, id, strlen(id));
     strbuf_addf(&sb, "\", \"runs\": %zu", runs);
@@ -330,11 +361,13 @@ static enum MHD_Result handle_hook(struct request *r, const char *method, const 
     call.plugin = t->plugin;
     call.table = &t->table;
     call.binding = &first->trigger_params;
-    call.params = first->trigger_static;
+    call.params = call_params_copy(first->trigger_static);
     call.state = first->trigger_state;
     call.rx = &r->rx;
     call.hooks = &in->engine->hooks;
     enum sb_status st = t->desc.receive(&core_host, &call, &req);
+    json_object_put(call.params);
+    call.params = NULL;
     if (st != SB_OK || r->rx.rejected) {
         int status = r->rx.rejected ? r->rx.status : 500;
         const char *why = r->rx.rejected   ? r->rx.body
@@ -363,35 +396,42 @@ static enum MHD_Result handle_hook(struct request *r, const char *method, const 
     atomic_store(&r->pending, (int)r->rx.n_events);
     r->state = REQ_WAITING;
     MHD_suspend_connection(r->conn);
+    r->events = xcalloc(r->rx.n_events, sizeof(*r->events));
     for (size_t i = 0; i < r->rx.n_events; i++) {
         struct sb_event_rec *ev = &r->rx.events[i];
-        struct store_append *a = &r->appends[i];
+        struct pending_event *pe = &r->events[i];
+        struct store_append *a = &pe->append;
         if (!ev->id) {
-            char rnd[21];
-            crypto_random_id(rnd, 20);
-            ev->id = xasprintf("sb_%s", rnd);
+            char gen[32];
+            crypto_event_id(gen);
+            ev->id = xstrdup(gen);
         }
-        r->sources[i] = ev->source ? xstrdup(ev->source) : xasprintf("%s:%s", t->full_name, hook);
-        r->payloads[i] = xstrdup(json_object_to_json_string_ext(
-            ev->payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        r->wf_names[i] = xcalloc(route->n, sizeof(char *));
-        r->wf_hashes[i] = xcalloc(route->n, sizeof(char *));
+        pe->source = ev->source ? xstrdup(ev->source) : xasprintf("%s:%s", t->full_name, hook);
+        if (ev->payload_json) {
+            pe->payload = ev->payload_json;
+            ev->payload_json = NULL;
+        } else {
+            pe->payload = xstrdup(json_object_to_json_string_ext(
+                ev->payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        }
+        pe->wf_names = xcalloc(route->n, sizeof(char *));
+        pe->wf_hashes = xcalloc(route->n, sizeof(char *));
         size_t n = 0;
         for (size_t k = 0; k < route->n; k++) {
             if (workflow_wants_type(route->workflows[k], ev->type)) {
-                r->wf_names[i][n] = route->workflows[k]->name;
-                r->wf_hashes[i][n] = route->workflows[k]->hash;
+                pe->wf_names[n] = route->workflows[k]->name;
+                pe->wf_hashes[n] = route->workflows[k]->hash;
                 n++;
             }
         }
-        a->source = r->sources[i];
+        a->source = pe->source;
         a->event_id = ev->id;
         a->type = ev->type;
         a->received_at_ms = ev->occurred_at_ms ? ev->occurred_at_ms : r->started_ms;
-        a->payload = r->payloads[i];
+        a->payload = pe->payload;
         a->envelope = r->envelope;
-        a->workflows = r->wf_names[i];
-        a->workflow_hashes = r->wf_hashes[i];
+        a->workflows = pe->wf_names;
+        a->workflow_hashes = pe->wf_hashes;
         a->n_runs = n;
         a->done = append_done;
         a->arg = r;
@@ -429,6 +469,7 @@ static enum MHD_Result handle_health(struct request *r, const char *url)
     }
     struct strbuf sb = STRBUF_INIT;
     ingress_metrics(in, &sb);
+    dispatcher_metrics(e->dispatcher, &sb);
     struct store_stats st;
     store_get_stats(e->store, &st);
     static const char *const names[] = {"pending", "running", "succeeded",
@@ -469,6 +510,11 @@ void ingress_metrics(struct ingress *in, struct strbuf *sb)
 
 /* --- the access handler ------------------------------------------------- */
 
+static const char *admin_query(void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
 static uint32_t method_bit(const char *method)
 {
     if (strcmp(method, "POST") == 0)
@@ -508,6 +554,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
 
     bool first_call = r->route == NULL && r->body.len == 0 && !r->too_large && !r->snap;
+    if (first_call && strncmp(url, "/admin/", 7) == 0) {
+        int status = 500;
+        char *body = NULL;
+        admin_handle(e, method, url,
+                     MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+                     admin_query, conn, &status, &body);
+        enum MHD_Result rc =
+            send_answer(conn, in, status, "application/json", body, strlen(body), NULL);
+        free(body);
+        return rc;
+    }
     if (first_call && strncmp(url, "/hooks/", 7) != 0) {
         if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
             strcmp(url, "/metrics") == 0) {
@@ -594,14 +651,14 @@ int ingress_start(struct engine *e, struct ingress **out, int *port_out)
         flags |= MHD_USE_IPv6;
     unsigned threads = (unsigned)(cfg->server_threads > 0 ? cfg->server_threads : 2);
     in->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, in, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, in, MHD_OPTION_NOTIFY_COMPLETED, on_completed, in,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)((cfg->conn_timeout_ms + 999) / 1000), MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)cfg->max_header + 8192, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, in, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_URI_LOG_CALLBACK, on_uri, in,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, in, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)((cfg->conn_timeout_ms + 999) / 1000),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header + 8192,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!in->daemon) {
         free(in);

@@ -77,24 +77,49 @@ void log_clear_secrets(void)
     pthread_rwlock_unlock(&secrets_lock);
 }
 
+bool log_has_secret(const char *text)
+{
+    bool found = false;
+    pthread_rwlock_rdlock(&secrets_lock);
+    for (size_t i = 0; i < n_secrets && !found; i++)
+        found = strstr(text, secrets[i]) != NULL;
+    pthread_rwlock_unlock(&secrets_lock);
+    return found;
+}
+
 void log_redact(const char *text, char *out, size_t outlen)
 {
-    struct strbuf sb = STRBUF_INIT;
     pthread_rwlock_rdlock(&secrets_lock);
+    /* the common case: nothing to hide */
+    bool any = false;
+    for (size_t i = 0; i < n_secrets && !any; i++)
+        any = strstr(text, secrets[i]) != NULL;
+    if (!any) {
+        pthread_rwlock_unlock(&secrets_lock);
+        snprintf(out, outlen, "%s", text);
+        return;
+    }
+    struct strbuf sb = STRBUF_INIT;
     const char *p = text;
     while (*p) {
-        size_t best = 0;
+        /* the earliest, then longest, secret from here */
+        const char *best = NULL;
+        size_t best_len = 0;
         for (size_t i = 0; i < n_secrets; i++) {
-            size_t n = strlen(secrets[i]);
-            if (n > best && strncmp(p, secrets[i], n) == 0)
-                best = n;
+            const char *hit = strstr(p, secrets[i]);
+            size_t len = strlen(secrets[i]);
+            if (hit && (!best || hit < best || (hit == best && len > best_len))) {
+                best = hit;
+                best_len = len;
+            }
         }
-        if (best) {
-            strbuf_addstr(&sb, "****");
-            p += best;
-        } else {
-            strbuf_addch(&sb, *p++);
+        if (!best) {
+            strbuf_addstr(&sb, p);
+            break;
         }
+        strbuf_add(&sb, p, (size_t)(best - p));
+        strbuf_addstr(&sb, "****");
+        p = best + best_len;
     }
     pthread_rwlock_unlock(&secrets_lock);
     snprintf(out, outlen, "%s", strbuf_str(&sb));

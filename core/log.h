@@ -36,6 +36,8 @@ void log_clear_secrets(void);
 /* Replace every registered secret in `text` (in place if it shrinks; the
  * result is written to out, at most outlen bytes). */
 void log_redact(const char *text, char *out, size_t outlen);
+/* Whether text contains a registered secret. */
+bool log_has_secret(const char *text);
 
 /* Write one line at `level`; context may be NULL. */
 void log_write(enum sb_log_level level, const char *context, const char *fmt, ...)

@@ -29,6 +29,19 @@ static const struct command commands[] = {
     {"describe", cmd_describe, "describe NAME [--json]",
      "Print the parameters of a trigger, an action or a whole plugin; --json gives the "
      "versioned schema."},
+    {"fire", cmd_fire, "fire WORKFLOW [--event FILE|-] [--dry-run]",
+     "Run one workflow on a sample event, each step once, in this process; --dry-run prints "
+     "the requests instead of sending them. Nothing is stored."},
+    {"runs", cmd_runs, "runs [--status S] [--workflow W] [--limit N] [--json]",
+     "Execution history, newest first: id, workflow, status, attempts, event, time, error."},
+    {"show", cmd_show, "show RUN [--json]",
+     "One run in full: its event, each step with attempts, output, error and timings."},
+    {"replay", cmd_replay, "replay RUN | --failed [--since T] [--workflow W]",
+     "Run dead or failed runs again from the step that failed (steps that succeeded are not "
+     "repeated)."},
+    {"sign", cmd_sign, "sign PROVIDER --secret S [--timestamp T] [--url U] < body",
+     "Print the signature headers stripe, slack, shopify, trello or standard (Standard "
+     "Webhooks) would send with this body, one 'Name: value' line each."},
     {"version", cmd_version, "version", "Print the version of switchboard and of its SDK."},
 };
 

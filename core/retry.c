@@ -21,9 +21,9 @@ int64_t retry_delay_ms(const int64_t *backoff, size_t n_backoff, int n, int64_t 
         jitter = 1;
     int64_t delay = (int64_t)(base * (0.8 + 0.4 * jitter));
     if (retry_after_s >= 0) {
-        int64_t after = retry_after_s * 1000;
-        if (after > RETRY_AFTER_MAX_MS)
-            after = RETRY_AFTER_MAX_MS;
+        /* a server's Retry-After can be any number: cap before scaling */
+        int64_t after =
+            retry_after_s > RETRY_AFTER_MAX_MS / 1000 ? RETRY_AFTER_MAX_MS : retry_after_s * 1000;
         if (after > delay)
             delay = after;
     }

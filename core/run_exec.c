@@ -221,8 +221,8 @@ static void run_on_failure(struct step_ctx *c, const char *step_name, const char
             .next_step = -1,
         };
         checkpoint(c->env, &rec);
-        report(c->env, "on_failure %s: %s%s%s\n", s->name, rec.status, o == STEP_OK ? "" : ": ",
-               o == STEP_OK ? "" : c->error);
+        report(c->env, "== on_failure step %s (%s) -> %s%s%s\n\n", s->name, s->action->full_name,
+               rec.status, o == STEP_OK ? "" : ": ", o == STEP_OK ? "" : c->error);
         if (o != STEP_OK)
             log_write(SB_LOG_WARN, "dispatcher", "run %lld: on_failure step '%s' failed: %s",
                       (long long)c->r->id, s->name, c->error);
@@ -302,6 +302,7 @@ void exec_run(const struct exec_env *env, const struct workflow *wf, struct clai
         int64_t started = 0;
         c.error[0] = '\0';
         c.retry_after_s = -1;
+        report(env, "== step %s (%s)\n", s->name, s->action->full_name);
         enum step_outcome o = run_step(&c, s, (int)i, &output, &started);
         if (o == STEP_DEFERRED) {
             u.status = r->attempts - r->budget_base > 1 ? RUN_FAILED : RUN_PENDING;
@@ -327,7 +328,7 @@ void exec_run(const struct exec_env *env, const struct workflow *wf, struct clai
             rec.output = json_text(output);
             rec.next_step = (int)i + 1;
             checkpoint(env, &rec);
-            report(env, "step %s: succeeded\n%s\n", s->name,
+            report(env, "-> succeeded, output:\n%s\n\n",
                    json_object_to_json_string_ext(output, JSON_C_TO_STRING_PRETTY |
                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
             json_object_object_add(steps, s->name, output);
@@ -342,7 +343,7 @@ void exec_run(const struct exec_env *env, const struct workflow *wf, struct clai
             json_object_object_add(failed, "failed", json_object_new_boolean(1));
             rec.output = json_text(failed);
             checkpoint(env, &rec);
-            report(env, "step %s: failed, continuing: %s\n", s->name, c.error);
+            report(env, "-> failed, continuing (on_error = continue): %s\n\n", c.error);
             log_write(SB_LOG_WARN, "dispatcher",
                       "run %lld step '%s' failed (on_error = "
                       "continue): %s",
@@ -362,7 +363,7 @@ void exec_run(const struct exec_env *env, const struct workflow *wf, struct clai
                          s->name, used, c.error);
             else
                 snprintf(out->error, sizeof(out->error), "step '%s': %s", s->name, c.error);
-            report(env, "step %s: %s\n", s->name, out->error);
+            report(env, "-> %s: %s\n\n", o == STEP_RETRY ? "gave up" : "failed", c.error);
             log_write(SB_LOG_WARN, "dispatcher", "run %lld (%s) is dead: %s", (long long)r->id,
                       wf->name, out->error);
             run_on_failure(&c, s->name, c.error);
@@ -378,7 +379,7 @@ void exec_run(const struct exec_env *env, const struct workflow *wf, struct clai
             u.next_attempt_at_ms = engine_now_ms() + delay;
             out->status = RUN_FAILED;
             out->next_attempt_at_ms = u.next_attempt_at_ms;
-            report(env, "step %s: will retry in %lld ms: %s\n", s->name, (long long)delay, c.error);
+            report(env, "-> retry in %lld ms: %s\n\n", (long long)delay, c.error);
             log_write(SB_LOG_INFO, "dispatcher",
                       "run %lld (%s) attempt %d failed, retry in %lld "
                       "ms: %s",

@@ -33,7 +33,7 @@ struct exec_result {
     const char *status; /* RUN_SUCCEEDED, RUN_FAILED, RUN_DEAD, RUN_SKIPPED, or
                            RUN_PENDING when deferred (limit, shutdown) */
     int64_t next_attempt_at_ms;
-    char error[1024];
+    char error[1300]; /* room for a step's error (1024) and its prefix */
 };
 
 /* The idempotency key of (event, workflow, step): stable across retries and

@@ -287,20 +287,32 @@ static int wexec(struct store *s, const char *sql)
     return 0;
 }
 
-/* Run one batch in one transaction; each write in a savepoint so that one
+/* Run one batch in one transaction. First without savepoints (the common
+ * case, and the fast one); if any write fails, the transaction is rolled
+ * back and the batch run again with each write in a savepoint, so that one
  * failing write does not undo the others. */
 static int run_batch(struct store *s, struct op *batch, size_t n)
 {
     if (wexec(s, SQL_BEGIN) < 0)
         return -1;
-    for (struct op *op = batch; op; op = op->next) {
-        wexec(s, SQL_SAVEPOINT);
-        op->rc = sqlite_op_execute(s, op);
-        if (op->rc < 0) {
+    bool failed = false;
+    for (struct op *op = batch; op && !failed; op = op->next)
+        failed = (op->rc = sqlite_op_execute(s, op)) < 0;
+    if (failed) {
+        for (struct op *op = batch; op; op = op->next)
             sqlite_op_discard(op);
-            wexec(s, SQL_ROLLBACK_TO);
+        sqlite_exec(s->wdb, "ROLLBACK;");
+        if (wexec(s, SQL_BEGIN) < 0)
+            return -1;
+        for (struct op *op = batch; op; op = op->next) {
+            wexec(s, SQL_SAVEPOINT);
+            op->rc = sqlite_op_execute(s, op);
+            if (op->rc < 0) {
+                sqlite_op_discard(op);
+                wexec(s, SQL_ROLLBACK_TO);
+            }
+            wexec(s, SQL_RELEASE);
         }
-        wexec(s, SQL_RELEASE);
     }
     if (wexec(s, SQL_COMMIT) < 0) {
         if (!sqlite3_get_autocommit(s->wdb))
@@ -594,11 +606,19 @@ int store_kv_set(struct store *s, const char *scope, const char *key, const char
 
 int store_purge(struct store *s, int64_t older_than_ms, size_t *purged)
 {
-    struct op op = {.kind = OP_PURGE};
-    op.u.purge.older_than_ms = older_than_ms;
-    int rc = submit(s, &op);
+    /* in chunks, each its own write, so other writes go on in between */
+    size_t total = 0;
+    int rc;
+    do {
+        struct op op = {.kind = OP_PURGE};
+        op.u.purge.older_than_ms = older_than_ms;
+        rc = submit(s, &op);
+        total += op.u.purge.purged;
+        if (rc < 0 || !op.u.purge.more)
+            break;
+    } while (1);
     if (purged)
-        *purged = op.u.purge.purged;
+        *purged = total;
     return rc;
 }
 

@@ -58,6 +58,7 @@ struct op {
         struct {
             int64_t older_than_ms;
             size_t purged;
+            bool more; /* a chunk was full: there may be more to purge */
         } purge;
         const char *owner;
     } u;

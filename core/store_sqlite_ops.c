@@ -64,6 +64,8 @@ static const char SQL_KV_SET[] =
 static const char SQL_PURGE_RUNS[] =
     "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE status IN"
     " ('succeeded', 'dead', 'skipped') AND finished_at < ?1 LIMIT 1000)";
+/* rows one purge write deletes at most (the LIMITs above) */
+#define PURGE_CHUNK 1000
 static const char SQL_PURGE_EVENTS[] =
     "DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.received_at < ?1"
     " AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.event = e.id) LIMIT 1000)";
@@ -360,13 +362,16 @@ static int do_purge(struct store *s, struct op *op)
     sqlite3_bind_int64(st, 1, op->u.purge.older_than_ms);
     if (step_done(s, st) < 0)
         return -1;
+    op->u.purge.more = sqlite3_changes(s->wdb) >= PURGE_CHUNK;
     st = sqlite_wstmt(s, SQL_PURGE_EVENTS);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, op->u.purge.older_than_ms);
     if (step_done(s, st) < 0)
         return -1;
-    op->u.purge.purged = (size_t)sqlite3_changes(s->wdb);
+    int events = sqlite3_changes(s->wdb);
+    op->u.purge.purged = (size_t)events;
+    op->u.purge.more |= events >= PURGE_CHUNK;
     return 0;
 }
 

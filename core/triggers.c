@@ -54,7 +54,7 @@ static void prepare_call(struct triggers *t, struct poller *p, struct sb_call *c
     c->plugin = tr->plugin;
     c->table = &tr->table;
     c->binding = &p->wf->trigger_params;
-    c->params = p->wf->trigger_static;
+    c->params = call_params_copy(p->wf->trigger_static);
     c->state = p->wf->trigger_state;
     c->hooks = &t->e->hooks;
 }
@@ -94,6 +94,7 @@ static void *poll_main(void *arg)
         struct sb_call c;
         prepare_call(t, p, &c, CALL_POLL);
         enum sb_status st = p->wf->trigger->desc.poll(&core_host, &c);
+        json_object_put(c.params);
         int64_t now = engine_now_ms();
         if (st == SB_OK) {
             backoff = 0;
@@ -168,6 +169,7 @@ void triggers_stop(struct triggers *t)
         if (p->thread_trigger) {
             if (p->started)
                 p->wf->trigger->desc.stop(&core_host, &p->call);
+            json_object_put(p->call.params);
             call_release(&p->call);
         } else if (p->started) {
             pthread_join(p->thread, NULL);

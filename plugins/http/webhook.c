@@ -35,7 +35,10 @@ const struct sb_param http_webhook_params[] = {
              "(Standard Webhooks)"},
     {.name = "secret",
      .type = SB_PARAM_SECRET,
-     .help = "the token, HMAC key or whsec_ secret; several separated by spaces while rotating"},
+     .help = "the token, HMAC key or whsec_ secret (used as written, spaces included)"},
+    {.name = "previous_secret",
+     .type = SB_PARAM_SECRET,
+     .help = "while rotating: the old secret, accepted as well until you remove it"},
     {.name = "token_header",
      .type = SB_PARAM_STRING,
      .help = "token: the header holding the token (Authorization also takes 'Bearer <token>')"},
@@ -166,18 +169,15 @@ static int parse_signed(struct webhook *w, const char *text, char *err, size_t e
     return 0;
 }
 
-/* Split the secret parameter into its values (rotation). */
-static void split_secrets(struct webhook *w, const char *text)
+/* The secrets that verify: the current one and, while rotating, the
+ * previous one. Each is used exactly as written. */
+static void collect_secrets(struct webhook *w, const struct sb_host *sb, struct sb_call *call)
 {
-    const char *p = text ? text : "";
-    while (*p && w->n_secrets < MAX_SECRETS) {
-        while (*p == ' ' || *p == ',' || *p == '\t' || *p == '\n')
-            p++;
-        const char *start = p;
-        while (*p && *p != ' ' && *p != ',' && *p != '\t' && *p != '\n')
-            p++;
-        if (p > start)
-            w->secrets[w->n_secrets++] = strndup(start, (size_t)(p - start));
+    static const char *const names[] = {"secret", "previous_secret"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *v = sb->param_string(call, names[i]);
+        if (v && *v && w->n_secrets < MAX_SECRETS)
+            w->secrets[w->n_secrets++] = strdup(v);
     }
 }
 
@@ -222,7 +222,7 @@ enum sb_status http_webhook_validate(const struct sb_host *sb, struct sb_call *c
     }
     if (strcmp(mode, "standard") == 0 && secret && *secret) {
         struct webhook tmp = {0};
-        split_secrets(&tmp, secret);
+        collect_secrets(&tmp, sb, call);
         for (size_t i = 0; i < tmp.n_secrets; i++) {
             const char *s = tmp.secrets[i];
             const char *b64 = strncmp(s, "whsec_", 6) == 0 ? s + 6 : s;
@@ -271,7 +271,7 @@ enum sb_status http_webhook_setup(const struct sb_host *sb, struct sb_call *call
               : strcmp(mode, "hmac") == 0     ? MODE_HMAC
               : strcmp(mode, "standard") == 0 ? MODE_STANDARD
                                               : MODE_NONE;
-    split_secrets(w, sb->param_string(call, "secret"));
+    collect_secrets(w, sb, call);
     if (w->mode == MODE_STANDARD) {
         for (size_t i = 0; i < w->n_secrets; i++) {
             const char *s = w->secrets[i];
@@ -361,9 +361,10 @@ static enum sb_status check_timestamp(const struct sb_host *sb, struct sb_call *
     if (!ts || !*ts || *end)
         return sb->reject(call, 401, "missing or malformed timestamp");
     long long now = (long long)(sb->now_ms(call) / 1000);
-    if (now - t > tolerance_s)
+    /* compare without subtracting: t comes from the request, any value */
+    if (t < now - tolerance_s)
         return sb->reject(call, 401, "timestamp too old");
-    if (t - now > tolerance_s)
+    if (t > now + tolerance_s)
         return sb->reject(call, 401, "timestamp too new");
     return SB_OK;
 }
@@ -533,10 +534,14 @@ static bool content_type_is(const char *ct, const char *want)
     return strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* The body as the event payload: JSON, form fields, or text. */
+/* The body as the event payload: JSON, form fields, or text. *verbatim is
+ * set when the payload is the body parsed as JSON (so its text can be
+ * stored as it came). */
 static enum sb_status parse_body(const struct sb_host *sb, struct sb_call *call,
-                                 const struct sb_request *req, struct json_object **out)
+                                 const struct sb_request *req, struct json_object **out,
+                                 bool *verbatim)
 {
+    *verbatim = false;
     const char *ct = req->content_type ? req->content_type : "";
     if (req->body_len == 0) {
         *out = json_object_new_object();
@@ -559,6 +564,7 @@ static enum sb_status parse_body(const struct sb_host *sb, struct sb_call *call,
             return sb->reject(call, 400, "body is not valid JSON");
         }
         *out = v;
+        *verbatim = true;
         return SB_OK;
     }
     if (strncasecmp(ct, "text/", 5) == 0) {
@@ -593,7 +599,8 @@ enum sb_status http_webhook_receive(const struct sb_host *sb, struct sb_call *ca
     if (st != SB_OK)
         return st;
     struct json_object *payload = NULL;
-    st = parse_body(sb, call, req, &payload);
+    bool verbatim = false;
+    st = parse_body(sb, call, req, &payload, &verbatim);
     if (st != SB_OK)
         return st;
     struct sb_event ev = SB_EVENT_INIT;
@@ -619,5 +626,9 @@ enum sb_status http_webhook_receive(const struct sb_host *sb, struct sb_call *ca
         }
     }
     ev.payload = payload;
+    if (verbatim) {
+        ev.payload_json = (const char *)req->body;
+        ev.payload_json_len = req->body_len;
+    }
     return sb->emit(call, &ev);
 }

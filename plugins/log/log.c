@@ -56,7 +56,10 @@ static enum sb_status write_run(const struct sb_host *sb, struct sb_call *call)
     for (int i = 0; levels[i]; i++)
         if (strcmp(levels[i], lvl) == 0)
             level = (enum sb_log_level)i;
-    sb->log(call, level, "%s", msg);
+    if (sb->dry_run(call))
+        printf("log (%s): %s\n", lvl, msg);
+    else
+        sb->log(call, level, "%s", msg);
     struct json_object *out = json_object_new_object();
     json_object_object_add(out, "message", json_object_new_string(msg));
     sb->set_output(call, out);

@@ -279,6 +279,11 @@ struct sb_request {
  * workflow>". Triggers that must deduplicate against each other (a webhook
  * and a poller of the same provider account) use the same source.
  * `payload` is consumed by emit, whatever the result.
+ * `payload_json`, when set, is the payload's JSON text exactly as received
+ * (the request body, when the payload is that body parsed and unchanged):
+ * the core stores these bytes instead of serializing `payload`, which keeps
+ * the provider's own number formatting and saves the work. It must be the
+ * text `payload` was parsed from. Borrowed for the call of emit.
  */
 struct sb_event {
     uint32_t size;
@@ -287,10 +292,12 @@ struct sb_event {
     const char *source;
     struct json_object *payload;
     int64_t occurred_at_ms; /* 0: the time it was received */
+    const char *payload_json;
+    size_t payload_json_len;
 };
 #define SB_EVENT_INIT                                                                              \
     {                                                                                              \
-        sizeof(struct sb_event), NULL, NULL, NULL, NULL, 0                                         \
+        sizeof(struct sb_event), NULL, NULL, NULL, NULL, 0, NULL, 0                                \
     }
 
 /* ------------------------------------------------------------------------- */
