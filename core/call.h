@@ -42,6 +42,7 @@ struct receive_result {
         struct json_object *payload;
         int64_t occurred_at_ms;
         char *payload_json; /* the text as received, when the plugin gave it */
+        bool record_only;   /* store for dedupe, start no run */
     } * events;
     size_t n_events;
     size_t cap_events;

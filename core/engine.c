@@ -212,7 +212,9 @@ static enum sb_status hook_emit(void *ctx, struct sb_call *call, const struct sb
     json_object_put(payload);
     const char *names[1] = {wf->name};
     const char *hashes[1] = {wf->hash};
-    bool wanted = workflow_wants_type(wf, ev->type ? ev->type : "");
+    bool record_only = ev->size >= offsetof(struct sb_event, record_only) + sizeof(bool) &&
+                       ev->record_only;
+    bool wanted = !record_only && workflow_wants_type(wf, ev->type ? ev->type : "");
     char envelope[256];
     snprintf(envelope, sizeof(envelope), "{\"trigger\": \"%s\"}", call->what);
     struct store_append a = {

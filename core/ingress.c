@@ -417,7 +417,7 @@ static enum MHD_Result handle_hook(struct request *r, const char *method, const 
         pe->wf_names = xcalloc(route->n, sizeof(char *));
         pe->wf_hashes = xcalloc(route->n, sizeof(char *));
         size_t n = 0;
-        for (size_t k = 0; k < route->n; k++) {
+        for (size_t k = 0; k < route->n && !ev->record_only; k++) {
             if (workflow_wants_type(route->workflows[k], ev->type)) {
                 pe->wf_names[n] = route->workflows[k]->name;
                 pe->wf_hashes[n] = route->workflows[k]->hash;

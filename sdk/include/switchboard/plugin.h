@@ -284,6 +284,8 @@ struct sb_request {
  * the core stores these bytes instead of serializing `payload`, which keeps
  * the provider's own number formatting and saves the work. It must be the
  * text `payload` was parsed from. Borrowed for the call of emit.
+ * `record_only` stores the event (so its id counts for deduplication) but
+ * starts no run: a poller's first look at what already exists.
  */
 struct sb_event {
     uint32_t size;
@@ -294,10 +296,11 @@ struct sb_event {
     int64_t occurred_at_ms; /* 0: the time it was received */
     const char *payload_json;
     size_t payload_json_len;
+    bool record_only;
 };
 #define SB_EVENT_INIT                                                                              \
     {                                                                                              \
-        sizeof(struct sb_event), NULL, NULL, NULL, NULL, 0, NULL, 0                                \
+        sizeof(struct sb_event), NULL, NULL, NULL, NULL, 0, NULL, 0, false                         \
     }
 
 /* ------------------------------------------------------------------------- */
