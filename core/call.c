@@ -400,8 +400,8 @@ static enum sb_status host_emit(struct sb_call *call, const struct sb_event *ev)
         r->payload = ev->payload ? ev->payload : json_object_new_object();
         r->occurred_at_ms = ev->occurred_at_ms;
         r->payload_json = NULL;
-        r->record_only = ev->size >= offsetof(struct sb_event, record_only) + sizeof(bool) &&
-                         ev->record_only;
+        r->record_only =
+            ev->size >= offsetof(struct sb_event, record_only) + sizeof(bool) && ev->record_only;
         if (ev->size >= offsetof(struct sb_event, payload_json_len) + sizeof(size_t) &&
             ev->payload_json && ev->payload && ev->payload_json_len)
             r->payload_json = xstrndup(ev->payload_json, ev->payload_json_len);

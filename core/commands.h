@@ -13,5 +13,6 @@ int cmd_show(struct cli *cli);
 int cmd_replay(struct cli *cli);
 int cmd_fire(struct cli *cli);
 int cmd_sign(struct cli *cli);
+int cmd_triggers(struct cli *cli);
 
 #endif

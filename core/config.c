@@ -96,6 +96,10 @@ static const struct sb_param engine_keys[] = {
      .min = 0,
      .max = 3600000,
      .help = "on SIGTERM, how long in-flight steps may take to finish"},
+    {.name = "watch",
+     .type = SB_PARAM_BOOL,
+     .def = "true",
+     .help = "reload the workflows when a file in workflow_dir changes (SIGHUP always does)"},
     SB_END,
 };
 
@@ -374,6 +378,8 @@ int config_load(struct config *cfg, const struct config_overrides *ov, struct di
     cfg->workers = (int)get_int(values[1], "workers");
     cfg->retention_ms = get_int(values[1], "retention");
     cfg->shutdown_grace_ms = get_int(values[1], "shutdown_grace");
+    struct json_object *w;
+    cfg->watch = !json_object_object_get_ex(values[1], "watch", &w) || json_object_get_boolean(w);
     cfg->log_level = (enum sb_log_level)log_level_parse(get_str(values[2], "level"));
     cfg->log_format = strcmp(get_str(values[2], "format"), "json") == 0 ? LOG_JSON : LOG_TEXT;
 

@@ -45,6 +45,7 @@ struct config {
     int workers;
     int64_t retention_ms;
     int64_t shutdown_grace_ms;
+    bool watch; /* reload when workflow files change */
     /* [log] */
     enum sb_log_level log_level;
     enum log_format log_format;

@@ -23,7 +23,9 @@ struct dispatcher {
     pthread_t keeper;
     bool keeper_started;
     pthread_mutex_t lock;
-    pthread_cond_t wake;
+    pthread_cond_t wake;        /* idle workers: new runs were stored */
+    pthread_cond_t keeper_wake; /* the keeper: only at stop (a worker's
+                                   signal must never be spent on it) */
     pthread_cond_t exited;
     uint64_t notify_seq;
     int running; /* workers not yet exited */
@@ -63,8 +65,16 @@ static void count(struct dispatcher *d, const char *status)
 static void handle(struct dispatcher *d, struct claimed_run *r)
 {
     struct engine *e = d->e;
-    struct wf_snapshot *snap = engine_acquire(e);
-    struct workflow *wf = snap ? snapshot_find(snap, r->workflow) : NULL;
+    /* a run that has begun finishes with the workflow version it began with
+     * (kept loaded after a reload); one that has not begun takes the current */
+    bool begun = r->next_step > 0 || r->attempts - r->budget_base > 1;
+    struct workflow *wf = NULL;
+    struct wf_snapshot *snap =
+        begun ? engine_acquire_version(e, r->workflow, r->workflow_hash, &wf) : NULL;
+    if (!snap) {
+        snap = engine_acquire(e);
+        wf = snap ? snapshot_find(snap, r->workflow) : NULL;
+    }
     if (!wf || !wf->enabled) {
         /* kept and reported, never dropped: it runs when the workflow is back */
         char msg[256];
@@ -144,7 +154,7 @@ static void *keeper_main(void *arg)
     int64_t *ids = xcalloc((size_t)d->n, sizeof(*ids));
     pthread_mutex_lock(&d->lock);
     while (!atomic_load(&d->stopping)) {
-        timed_wait(&d->wake, &d->lock, DISPATCHER_LEASE_MS / 3);
+        timed_wait(&d->keeper_wake, &d->lock, DISPATCHER_LEASE_MS / 3);
         if (atomic_load(&d->stopping))
             break;
         pthread_mutex_unlock(&d->lock);
@@ -174,6 +184,7 @@ int dispatcher_start(struct engine *e, int workers, struct dispatcher **out)
     d->limiter = limiter_new();
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->wake, NULL);
+    pthread_cond_init(&d->keeper_wake, NULL);
     pthread_cond_init(&d->exited, NULL);
     atomic_init(&d->stopping, false);
     for (int i = 0; i < d->n; i++) {
@@ -215,6 +226,7 @@ bool dispatcher_stop(struct dispatcher *d, int64_t grace_ms)
     int64_t until = engine_now_ms() + grace_ms;
     pthread_mutex_lock(&d->lock);
     pthread_cond_broadcast(&d->wake);
+    pthread_cond_broadcast(&d->keeper_wake);
     while (d->running > 0 && engine_now_ms() < until)
         timed_wait(&d->exited, &d->lock, 50);
     bool all = d->running == 0;
@@ -234,6 +246,7 @@ bool dispatcher_stop(struct dispatcher *d, int64_t grace_ms)
         pthread_join(d->threads[i], NULL);
     limiter_free(d->limiter);
     pthread_cond_destroy(&d->wake);
+    pthread_cond_destroy(&d->keeper_wake);
     pthread_cond_destroy(&d->exited);
     pthread_mutex_destroy(&d->lock);
     free(d->threads);

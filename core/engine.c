@@ -19,6 +19,7 @@
 #include "dispatcher.h"
 #include "ingress.h"
 #include "log.h"
+#include "reload.h"
 #include "triggers.h"
 #include "xalloc.h"
 
@@ -112,6 +113,26 @@ void engine_release(struct wf_snapshot *snap)
         snapshot_teardown(snap);
 }
 
+struct wf_snapshot *engine_acquire_version(struct engine *e, const char *name, const char *hash,
+                                           struct workflow **wf)
+{
+    *wf = NULL;
+    pthread_mutex_lock(&e->lock);
+    struct wf_snapshot *found = NULL;
+    for (size_t i = 0; i <= e->n_retired && !found; i++) {
+        struct wf_snapshot *s = i == 0 ? e->current : e->retired[i - 1];
+        struct workflow *w = s ? workflow_set_find(&s->set, name) : NULL;
+        if (w && strcmp(w->hash, hash) == 0) {
+            found = s;
+            *wf = w;
+        }
+    }
+    if (found)
+        atomic_fetch_add(&found->refs, 1);
+    pthread_mutex_unlock(&e->lock);
+    return found;
+}
+
 struct workflow *snapshot_find(struct wf_snapshot *snap, const char *name)
 {
     return workflow_set_find(&snap->set, name);
@@ -154,16 +175,7 @@ struct wf_snapshot *engine_snapshot_new(struct engine *e, struct workflow_set *s
     workflow_set_init(set);
     snap->engine = e;
     atomic_init(&snap->refs, 1);
-    unsigned char d[SB_HASH_MAX_SIZE];
-    struct sb_bytes *parts = xcalloc(snap->set.n * 2 + 1, sizeof(*parts));
-    for (size_t i = 0; i < snap->set.n; i++) {
-        parts[2 * i] =
-            (struct sb_bytes){snap->set.items[i]->name, strlen(snap->set.items[i]->name) + 1};
-        parts[2 * i + 1] = (struct sb_bytes){snap->set.items[i]->hash, 64};
-    }
-    crypto_digest(SB_HASH_SHA256, parts, snap->set.n * 2, d);
-    free(parts);
-    crypto_hex_encode(d, 8, snap->version, sizeof(snap->version));
+    workflow_set_version(&snap->set, snap->version);
     int rc = 0;
     for (size_t i = 0; i < snap->set.n && rc == 0; i++) {
         struct workflow *wf = snap->set.items[i];
@@ -212,8 +224,8 @@ static enum sb_status hook_emit(void *ctx, struct sb_call *call, const struct sb
     json_object_put(payload);
     const char *names[1] = {wf->name};
     const char *hashes[1] = {wf->hash};
-    bool record_only = ev->size >= offsetof(struct sb_event, record_only) + sizeof(bool) &&
-                       ev->record_only;
+    bool record_only =
+        ev->size >= offsetof(struct sb_event, record_only) + sizeof(bool) && ev->record_only;
     bool wanted = !record_only && workflow_wants_type(wf, ev->type ? ev->type : "");
     char envelope[256];
     snprintf(envelope, sizeof(envelope), "{\"trigger\": \"%s\"}", call->what);
@@ -352,9 +364,12 @@ int engine_run(struct app *app)
               "started: %zu workflow(s), version %s, store %s, %d worker(s), node %s",
               e->current->set.n, e->current->version, app->cfg.store, app->cfg.workers, e->node_id);
 
+    store_kv_set(e->store, "_engine", "version", e->current->version);
+    if (app->cfg.watch)
+        reload_watch_start(e);
     int64_t next_purge = engine_now_ms() + 60000;
     while (1) {
-        struct timespec tick = {1, 0};
+        struct timespec tick = {0, 100 * 1000 * 1000};
         int sig = sigtimedwait(&sigs, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT) {
             log_write(SB_LOG_INFO, "engine", "%s: shutting down",
@@ -362,8 +377,8 @@ int engine_run(struct app *app)
             break;
         }
         if (sig == SIGHUP)
-            triggers_reload(e, "SIGHUP");
-        triggers_tick(e);
+            reload_now(e, "SIGHUP");
+        reload_tick(e);
         if (engine_now_ms() >= next_purge) {
             size_t purged = 0;
             store_purge(e->store, engine_now_ms() - app->cfg.retention_ms, &purged);
@@ -374,6 +389,7 @@ int engine_run(struct app *app)
     }
     rc = 0;
 out:
+    reload_watch_stop();
     atomic_store(&e->stopping, true);
     atomic_store(&e->ready, false);
     /* stop accepting; what was received is still acknowledged */
@@ -390,6 +406,8 @@ out:
     store_close(e->store);
     if (e->current)
         engine_release(e->current);
+    for (size_t i = 0; i < e->n_retired; i++)
+        engine_release(e->retired[i]);
     engine_fini_plugins(&app->plugins);
     pthread_mutex_destroy(&e->lock);
     free(e);

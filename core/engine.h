@@ -38,7 +38,10 @@ struct engine {
     int port;
     pthread_mutex_t lock;
     struct wf_snapshot *current; /* under lock */
-    /* snapshots replaced by a reload but still referenced */
+    /* snapshots replaced by a reload, kept while runs begun under them are
+     * unfinished (under lock) */
+    struct wf_snapshot *retired[32];
+    size_t n_retired;
     atomic_bool ready;
     atomic_bool stopping;
     struct call_hooks hooks;
@@ -51,6 +54,11 @@ int64_t engine_now_ms(void);
 /* The current workflow snapshot, with a reference (release it). */
 struct wf_snapshot *engine_acquire(struct engine *e);
 void engine_release(struct wf_snapshot *snap);
+/* The loaded snapshot (current, or kept after a reload) holding version
+ * `hash` of workflow `name`, with a reference; *wf gets the workflow. NULL
+ * when that version is not loaded. */
+struct wf_snapshot *engine_acquire_version(struct engine *e, const char *name, const char *hash,
+                                           struct workflow **wf);
 /* Find a workflow by name in a snapshot. */
 struct workflow *snapshot_find(struct wf_snapshot *snap, const char *name);
 

@@ -39,6 +39,9 @@ static const struct command commands[] = {
     {"replay", cmd_replay, "replay RUN | --failed [--since T] [--workflow W]",
      "Run dead or failed runs again from the step that failed (steps that succeeded are not "
      "repeated)."},
+    {"triggers", cmd_triggers, "triggers [--json]",
+     "Every workflow's trigger and its state: hook paths, next fire times, poll cursors, seen "
+     "events, last errors, and the workflow version the engine runs."},
     {"sign", cmd_sign, "sign PROVIDER --secret S [--timestamp T] [--url U] < body",
      "Print the signature headers stripe, slack, shopify, trello or standard (Standard "
      "Webhooks) would send with this body, one 'Name: value' line each."},

@@ -261,6 +261,9 @@ void exec_run(const struct exec_env *env, const struct workflow *wf, struct clai
     json_object_object_add(c.root, "steps", steps);
 
     struct run_update u = {.run_id = r->id, .next_step = r->next_step};
+    /* from this attempt on, the run follows this version of the workflow */
+    if (!r->workflow_hash || strcmp(r->workflow_hash, wf->hash) != 0)
+        u.workflow_hash = wf->hash;
     if (r->next_step == 0 && wf->filter) {
         bool pass = false;
         char why[512] = "", err[512] = "";

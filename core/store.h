@@ -111,6 +111,8 @@ struct run_update {
     int64_t finished_at_ms;     /* 0 when not finished */
     bool undo_attempt;          /* the attempt did not happen (deferred by a
                                    limit or a shutdown): give it back */
+    const char *workflow_hash;  /* the workflow version the run follows from
+                                   now on; NULL leaves it as it is */
 };
 
 /* A row of `switchboard runs`. */
@@ -189,12 +191,19 @@ void store_runs_free(struct run_summary *runs, size_t n);
 /* Everything about one run as JSON (event, steps, attempts). Caller owns;
  * NULL when there is no such run. */
 struct json_object *store_show_run(struct store *s, int64_t run_id);
+/* How many runs of `workflow` are not finished (pending, running, failed);
+ * only those created under version `hash` when hash is not NULL. */
+int store_unfinished_runs(struct store *s, const char *workflow, const char *hash, int64_t *n);
+/* How many events a source has stored (a poller's seen items). */
+int store_source_events(struct store *s, const char *source, int64_t *n);
 /* Whether an event exists, and how many runs it has (tests, tools). */
 int store_event_runs(struct store *s, const char *source, const char *event_id, int64_t *n_runs);
 
 /* Trigger state. *value: caller owns (free), NULL when unset. */
 int store_kv_get(struct store *s, const char *scope, const char *key, char **value);
 int store_kv_set(struct store *s, const char *scope, const char *key, const char *value);
+/* Every key of a scope as a JSON object of strings (caller owns), or NULL. */
+struct json_object *store_kv_list(struct store *s, const char *scope);
 
 /* Purge finished runs, and events left without runs, older than
  * older_than_ms. *purged gets the number of events removed. */

@@ -41,7 +41,8 @@ static const char SQL_INSERT_ATTEMPT[] =
 static const char SQL_UPDATE_RUN[] =
     "UPDATE runs SET status = ?2, next_step = ?3, next_attempt_at = ?4, error = ?5,"
     " reason = ?6, finished_at = ?7, lease_owner = NULL, lease_until = NULL,"
-    " updated_at = ?8, attempts = max(attempts - ?9, 0) WHERE id = ?1";
+    " updated_at = ?8, attempts = max(attempts - ?9, 0),"
+    " workflow_hash = coalesce(?10, workflow_hash) WHERE id = ?1";
 static const char SQL_STEP_PROGRESS[] =
     "UPDATE runs SET next_step = ?2, updated_at = ?3 WHERE id = ?1";
 static const char SQL_EXTEND[] =
@@ -299,6 +300,7 @@ static int do_update(struct store *s, const struct run_update *u)
         sqlite3_bind_null(st, 7);
     sqlite3_bind_int64(st, 8, now_ms());
     sqlite3_bind_int(st, 9, u->undo_attempt ? 1 : 0);
+    sqlite_bind_text(st, 10, u->workflow_hash);
     return step_done(s, st);
 }
 

@@ -24,10 +24,15 @@ static const char SQL_SHOW_STEPS[] =
 static const char SQL_SHOW_ATTEMPTS[] =
     "SELECT idx, step, attempt, status, error, started_at, finished_at FROM attempts"
     " WHERE run = ?1 ORDER BY rowid";
+static const char SQL_KV_LIST[] = "SELECT key, value FROM kv WHERE scope = ?1 ORDER BY key";
 static const char SQL_KV_GET[] = "SELECT value FROM kv WHERE scope = ?1 AND key = ?2";
 static const char SQL_EVENT_RUNS[] =
     "SELECT (SELECT count(*) FROM runs r WHERE r.event = e.id) FROM events e"
     " WHERE e.source = ?1 AND e.event_id = ?2";
+static const char SQL_UNFINISHED[] =
+    "SELECT count(*) FROM runs WHERE workflow = ?1 AND status IN ('pending', 'running', 'failed')"
+    " AND (?2 IS NULL OR workflow_hash = ?2)";
+static const char SQL_SOURCE_EVENTS[] = "SELECT count(*) FROM events WHERE source = ?1";
 static const char SQL_NEXT_DUE[] =
     "SELECT min(t) FROM (SELECT min(next_attempt_at) AS t FROM runs WHERE status IN"
     " ('pending', 'failed') UNION ALL SELECT min(lease_until) FROM runs WHERE status ="
@@ -279,4 +284,50 @@ void store_get_stats(struct store *s, struct store_stats *out)
         sqlite3_reset(st);
     }
     pthread_mutex_unlock(&s->rlock);
+}
+
+/* One count from a statement bound with up to two strings. */
+static int count_query(struct store *s, const char *sql, const char *a, const char *b, int64_t *n)
+{
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = sqlite_rstmt(s, sql);
+    int rc = -1;
+    if (st) {
+        sqlite_bind_text(st, 1, a);
+        if (sqlite3_bind_parameter_count(st) >= 2)
+            sqlite_bind_text(st, 2, b);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            *n = sqlite3_column_int64(st, 0);
+            rc = 0;
+        }
+        sqlite3_reset(st);
+    }
+    pthread_mutex_unlock(&s->rlock);
+    return rc;
+}
+
+int store_unfinished_runs(struct store *s, const char *workflow, const char *hash, int64_t *n)
+{
+    return count_query(s, SQL_UNFINISHED, workflow, hash, n);
+}
+
+int store_source_events(struct store *s, const char *source, int64_t *n)
+{
+    return count_query(s, SQL_SOURCE_EVENTS, source, NULL, n);
+}
+
+struct json_object *store_kv_list(struct store *s, const char *scope)
+{
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = sqlite_rstmt(s, SQL_KV_LIST);
+    struct json_object *o = NULL;
+    if (st) {
+        o = json_object_new_object();
+        sqlite_bind_text(st, 1, scope);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            json_object_object_add(o, text(st, 0), json_object_new_string(text(st, 1)));
+        sqlite3_reset(st);
+    }
+    pthread_mutex_unlock(&s->rlock);
+    return o;
 }

@@ -83,6 +83,27 @@ static bool sleep_until(struct triggers *t, int64_t at)
     return go;
 }
 
+/* Keep what `switchboard triggers` shows about a poller in the store: when
+ * it last ran, when it runs next, and its last error (one write per poll). */
+static void record_status(struct triggers *t, struct poller *p, struct sb_call *c,
+                          enum sb_status st, int64_t next)
+{
+    char last[40], nxt[40];
+    engine_iso8601(engine_now_ms(), last, sizeof(last));
+    engine_iso8601(next, nxt, sizeof(nxt));
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "last_poll", json_object_new_string(last));
+    json_object_object_add(o, "next_poll", json_object_new_string(nxt));
+    json_object_object_add(o, "last_error",
+                           st == SB_OK ? NULL : json_object_new_string(strbuf_str(&c->error)));
+    char scope[300];
+    snprintf(scope, sizeof(scope), "%s:%s", p->wf->name, p->wf->trigger->full_name);
+    store_kv_set(
+        t->e->store, scope, "_status",
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+}
+
 static void *poll_main(void *arg)
 {
     struct poller *p = arg;
@@ -100,15 +121,16 @@ static void *poll_main(void *arg)
             backoff = 0;
             next = c.next_poll_at_ms > now ? c.next_poll_at_ms : now + interval;
         } else {
-            backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
+            /* never sooner than the interval, doubling up to the cap */
+            backoff =
+                backoff ? backoff * 2 : (interval > BACKOFF_MIN_MS ? interval : BACKOFF_MIN_MS);
             if (backoff > BACKOFF_MAX_MS)
                 backoff = BACKOFF_MAX_MS;
-            if (backoff < interval && st == SB_RETRY)
-                backoff = backoff < interval ? backoff : interval;
             log_write(SB_LOG_WARN, c.context, "poll failed (next try in %lld ms): %s",
                       (long long)backoff, c.error.len ? strbuf_str(&c.error) : "no reason given");
             next = now + backoff;
         }
+        record_status(t, p, &c, st, next);
         call_release(&c);
     }
     return NULL;
@@ -180,16 +202,4 @@ void triggers_stop(struct triggers *t)
     pthread_cond_destroy(&t->wake);
     pthread_mutex_destroy(&t->lock);
     free(t);
-}
-
-void triggers_tick(struct engine *e)
-{
-    (void)e;
-}
-
-void triggers_reload(struct engine *e, const char *why)
-{
-    (void)e;
-    log_write(SB_LOG_WARN, "engine", "%s: reloading workflows needs a restart in this version",
-              why);
 }

@@ -932,3 +932,19 @@ bool workflow_wants_type(const struct workflow *wf, const char *type)
     }
     return false;
 }
+
+void workflow_set_version(const struct workflow_set *set, char out[17])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    for (size_t i = 0; i < set->n; i++) {
+        EVP_DigestUpdate(md, set->items[i]->name, strlen(set->items[i]->name) + 1);
+        EVP_DigestUpdate(md, set->items[i]->hash, 64);
+    }
+    unsigned char d[32];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(md, d, &len);
+    EVP_MD_CTX_free(md);
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}

@@ -113,6 +113,10 @@ const struct hook_route *workflow_set_route(const struct workflow_set *set, cons
 
 const struct bound_param *param_binding_find(const struct param_binding *b, const char *name);
 
+/* The version of a whole set: 16 hex digits of a hash over every
+ * workflow's name and content hash, into out[17]. */
+void workflow_set_version(const struct workflow_set *set, char out[17]);
+
 /* Does an event type match a workflow's event-type patterns (globs)? */
 bool workflow_wants_type(const struct workflow *wf, const char *type);
 

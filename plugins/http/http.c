@@ -17,6 +17,17 @@ static const struct sb_trigger triggers[] = {
         .teardown = http_webhook_teardown,
         .receive = http_webhook_receive,
     },
+    {
+        .name = "poll",
+        .summary = "Fetch a URL every interval; each new item of the response is an event "
+                   "(deduplicated by id)",
+        .output = "one item of the response array as it was sent",
+        .kind = SB_TRIGGER_POLL,
+        .params = http_poll_params,
+        .validate = http_poll_validate,
+        .poll = http_poll_poll,
+        .poll_interval_ms = 60000,
+    },
     SB_END,
 };
 

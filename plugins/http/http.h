@@ -12,6 +12,10 @@ void http_webhook_teardown(const struct sb_host *sb, void *state);
 enum sb_status http_webhook_receive(const struct sb_host *sb, struct sb_call *call,
                                     const struct sb_request *req);
 
+extern const struct sb_param http_poll_params[];
+enum sb_status http_poll_validate(const struct sb_host *sb, struct sb_call *call);
+enum sb_status http_poll_poll(const struct sb_host *sb, struct sb_call *call);
+
 extern const struct sb_param http_request_params[];
 extern const struct sb_param http_send_webhook_params[];
 enum sb_status http_request_validate(const struct sb_host *sb, struct sb_call *call);
