@@ -5,6 +5,7 @@
 #   make test    the same set-up, then the whole test suite
 #   make asan    the suite under AddressSanitizer + UBSan (in build-asan/)
 #   make tsan    the concurrent tests under ThreadSanitizer (in build-tsan/)
+#   make install PREFIX=/usr/local   the engine, connectors and SDK
 
 BUILD      ?= build
 CONFIG     ?= conf/switchboard.ini
@@ -13,7 +14,9 @@ SB_WERROR  ?= OFF
 CMAKE_ARGS ?=
 CTEST_ARGS ?=
 
-.PHONY: all deps build run test asan tsan clean format
+PREFIX     ?= /usr/local
+
+.PHONY: all deps build run test asan tsan install clean format
 
 all: build
 
@@ -38,8 +41,16 @@ tsan:
 	$(MAKE) test BUILD=build-tsan CMAKE_ARGS="-DSB_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug" \
 		CTEST_ARGS="-L concurrent"
 
+# install the engine, the connectors and the SDK under PREFIX (its own build
+# folder, so the installed binary knows its plugin folder)
+install: deps
+	@umask 022; cmake -S . -B build-install -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DSB_BUILD_TESTS=OFF \
+		-DSB_WERROR=$(SB_WERROR) >/dev/null
+	@umask 022; cmake --build build-install -j $(JOBS)
+	cmake --install build-install
+
 format:
 	git ls-files -z -- '*.c' '*.h' | xargs -0 clang-format -i
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-install

@@ -14,5 +14,6 @@ int cmd_replay(struct cli *cli);
 int cmd_fire(struct cli *cli);
 int cmd_sign(struct cli *cli);
 int cmd_triggers(struct cli *cli);
+int cmd_new_plugin(struct cli *cli);
 
 #endif

@@ -45,6 +45,9 @@ static const struct command commands[] = {
     {"sign", cmd_sign, "sign PROVIDER --secret S [--timestamp T] [--url U] < body",
      "Print the signature headers stripe, slack, shopify, trello or standard (Standard "
      "Webhooks) would send with this body, one 'Name: value' line each."},
+    {"new-plugin", cmd_new_plugin, "new-plugin NAME [--dir D]",
+     "Write a starter connector (one trigger, one action, CMakeLists.txt, Makefile, a test) "
+     "into ./NAME/ or D."},
     {"version", cmd_version, "version", "Print the version of switchboard and of its SDK."},
 };
 

@@ -1,0 +1,656 @@
+/*
+ * switchboard SDK 1.x: the one public header for connector plugins.
+ *
+ * A plugin is a shared object that exports exactly one symbol, produced by
+ * SB_PLUGIN_DEFINE(). Everything else it tells the core is static data: a
+ * table of triggers and a table of actions, each with a table of parameters.
+ * The core reads these tables, validates every workflow file against them
+ * and only then runs plugin code. Everything the plugin asks of the core goes
+ * through the host function table (struct sb_host) handed to every callback;
+ * a plugin never links against the core (plugins are linked with
+ * -Wl,-z,defs and the core exports nothing).
+ *
+ * ---------------------------------------------------------------------------
+ * Compatibility rules
+ * ---------------------------------------------------------------------------
+ * - SB_ABI_MAJOR changes only when an existing struct field, callback
+ *   signature or rule changes. The core refuses a plugin whose major differs.
+ * - SB_ABI_MINOR grows when fields are appended to a struct or functions are
+ *   appended to struct sb_host. The core refuses a plugin whose minor is newer
+ *   than its own, and loads every older one: structs are only ever appended
+ *   to, and the core reads each table with the element size the plugin was
+ *   compiled with (recorded by SB_PLUGIN_DEFINE in struct sb_abi).
+ * - struct sb_abi itself and the entry symbol "sb_plugin_entry" never change.
+ * - Host functions added after 1.0 may be absent in an older core: test with
+ *   SB_HOST_HAS(sb, name) before calling them.
+ *
+ * ---------------------------------------------------------------------------
+ * Ownership
+ * ---------------------------------------------------------------------------
+ * - Every pointer handed to a callback is borrowed for the duration of that
+ *   call unless its comment says otherwise. Copy what you keep.
+ * - Strings returned by host accessors are borrowed from the call and stay
+ *   valid until the callback returns.
+ * - A json_object passed to a host function marked "consumed" belongs to the
+ *   core afterwards (its reference is taken over; do not json_object_put it).
+ *   A json_object returned by a host function marked "borrowed" must not be
+ *   released or modified. One marked "caller owns" must be released with
+ *   json_object_put().
+ * - Memory the host allocates for the plugin (marked "release with
+ *   sb->free") must be released with sb->free.
+ *
+ * ---------------------------------------------------------------------------
+ * Threading
+ * ---------------------------------------------------------------------------
+ * - init, fini, validate, setup, teardown, start and stop run on the main
+ *   thread, one at a time.
+ * - receive, run and poll run on worker threads, concurrently with each
+ *   other, including several calls of the same callback at once. State made
+ *   in init or setup is read-only afterwards unless the plugin locks it.
+ * - Every host function may be called from any thread during a callback,
+ *   with the struct sb_call of that callback. A thread started by `start` may
+ *   call sb->emit and sb->log with the call given to `start` until `stop`
+ *   returns.
+ * - Plugins must not call exit(), abort() on bad input, or change process
+ *   state (signals, working directory, locale, environment). Out of memory
+ *   is an SB_FAIL, not a crash.
+ */
+#ifndef SWITCHBOARD_PLUGIN_H
+#define SWITCHBOARD_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json_c_version.h>
+#include <json-c/json_object.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SB_ABI_MAJOR 1
+#define SB_ABI_MINOR 0
+#define SB_SDK_VERSION "1.0"
+
+/* First field of struct sb_abi: "SBPL". */
+#define SB_ABI_MAGIC 0x5342504cu
+
+/* The one exported symbol; its name and signature never change. */
+#define SB_ENTRY_SYMBOL "sb_plugin_entry"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SB_EXPORT __attribute__((visibility("default")))
+#define SB_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define SB_EXPORT
+#define SB_PRINTF(fmt, args)
+#endif
+
+#ifdef __cplusplus
+#define SB_EXTERN_C extern "C"
+#define SB_END                                                                                     \
+    {                                                                                              \
+    }
+#else
+#define SB_EXTERN_C
+/* Terminates a table of parameters, triggers or actions. */
+#define SB_END                                                                                     \
+    {                                                                                              \
+        .name = NULL                                                                               \
+    }
+#endif
+
+struct sb_host;
+struct sb_call;
+
+/*
+ * Result of a callback.
+ * SB_OK    done (for run: output set with sb->set_output, if any).
+ * SB_RETRY transient failure (network, 5xx, 429): the core schedules another
+ *          attempt, no earlier than a retry-after given with sb->retry.
+ * SB_FAIL  permanent failure (bad request, 4xx, provider says no): the run
+ *          is dead unless the step says on_error = continue.
+ * Use `return sb->fail(call, ...)` and `return sb->retry(call, ...)` so the
+ * core records the error text with the result.
+ */
+enum sb_status {
+    SB_OK = 0,
+    SB_RETRY = 1,
+    SB_FAIL = 2,
+};
+
+enum sb_log_level {
+    SB_LOG_DEBUG = 0,
+    SB_LOG_INFO = 1,
+    SB_LOG_WARN = 2,
+    SB_LOG_ERROR = 3,
+};
+
+/* ------------------------------------------------------------------------- */
+/* Parameters                                                                */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * Parameter types, as written in a workflow file:
+ * STRING   any text.
+ * INT      a decimal integer (64-bit), checked against min/max.
+ * BOOL     true/false, yes/no, on/off, 1/0.
+ * DURATION a number with a unit: 250ms, 30s, 5m, 1h, 2d (a bare number is
+ *          seconds); read with param_int in milliseconds; min/max in ms.
+ * SIZE     a number with an optional unit: 512, 64K, 1M, 2G (powers of 1024);
+ *          read with param_int in bytes; min/max in bytes.
+ * ENUM     one of `values`.
+ * LIST     items separated by spaces or commas; param_json gives an array of
+ *          strings.
+ * SECRET   must be a reference, ${env:NAME} or ${file:/path}; resolved at load
+ *          time, never logged or printed (dry runs show ****).
+ */
+enum sb_param_type {
+    SB_PARAM_STRING = 1,
+    SB_PARAM_INT = 2,
+    SB_PARAM_BOOL = 3,
+    SB_PARAM_DURATION = 4,
+    SB_PARAM_SIZE = 5,
+    SB_PARAM_ENUM = 6,
+    SB_PARAM_LIST = 7,
+    SB_PARAM_SECRET = 8,
+};
+
+/* The workflow must set this parameter (a default makes no sense with it). */
+#define SB_PARAM_REQUIRED (1u << 0)
+/* The value may contain {{ ... }} templates, rendered per run before the
+ * callback sees it. Without this flag braces are literal text. */
+#define SB_PARAM_TEMPLATE (1u << 1)
+/* The value is sensitive even when written literally: masked in describe
+ * output, dry runs and logs (SECRET parameters always are). */
+#define SB_PARAM_SENSITIVE (1u << 2)
+/* A map, written as one line per entry: `name.<key> = value`
+ * (header.X-Request-Id = ...). param_json gives an object of strings. */
+#define SB_PARAM_MULTI (1u << 3)
+/* Triggers only: a LIST of glob patterns over the event type (events =
+ * invoice.* charge.succeeded). The core matches each workflow's patterns,
+ * so workflows sharing one hook path may differ here. */
+#define SB_PARAM_EVENT_TYPES (1u << 4)
+
+/*
+ * How values inserted by templates are escaped in a TEMPLATE parameter.
+ * NONE   inserted as text.
+ * JSON   the parameter is a JSON document with templates in it: inside a
+ *        JSON string a value is string-escaped; elsewhere it is inserted as
+ *        a JSON value (strings quoted). The result is always valid JSON.
+ * HEADER an HTTP header value: a value with CR or LF fails the step.
+ * URL    values in the path or query are percent-encoded.
+ * SLACK  Slack mrkdwn text: &, < and > become &amp; &lt; &gt;, so payload
+ *        data cannot mention users or make links.
+ * A `| raw` filter in the template opts one value out on purpose.
+ */
+enum sb_escape {
+    SB_ESCAPE_NONE = 0,
+    SB_ESCAPE_JSON = 1,
+    SB_ESCAPE_HEADER = 2,
+    SB_ESCAPE_URL = 3,
+    SB_ESCAPE_SLACK = 4,
+};
+
+/* Use as max when only a minimum applies. */
+#define SB_NO_MAX INT64_MAX
+
+struct sb_param {
+    const char *name;          /* lower_snake_case; a MULTI param "header" is
+                                  written header.<key> */
+    uint32_t type;             /* enum sb_param_type */
+    uint32_t flags;            /* SB_PARAM_REQUIRED | ... */
+    const char *def;           /* default, written as in a workflow file; NULL
+                                  for none. The loader refuses a plugin whose
+                                  default does not parse as its type. */
+    const char *help;          /* one line, shown by `switchboard describe` */
+    const char *const *values; /* ENUM: the allowed values, NULL-terminated */
+    int64_t min;               /* INT/DURATION/SIZE bounds, checked when */
+    int64_t max;               /*   min < max; leave both 0 for none */
+    uint32_t escape;           /* enum sb_escape, for TEMPLATE parameters */
+};
+
+/* ------------------------------------------------------------------------- */
+/* Rate and concurrency limits                                               */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * A limit the core enforces around an action's run calls, so a burst of
+ * events waits instead of failing. `key` is a template over the action's
+ * rendered parameters ("slack:{{ channel }}", "trello:{{ token }}"); calls
+ * with the same rendered key share the limit. The rendered key is kept
+ * inside the core and never logged (it may hold a credential).
+ * rate/per_ms: at most `rate` calls per `per_ms` milliseconds, with bursts of
+ *   up to `burst` (0 = rate); rate 0 means no rate limit.
+ * concurrency: at most this many calls at once; 0 means no cap.
+ */
+struct sb_limit {
+    const char *key;
+    uint32_t rate;
+    uint32_t per_ms;
+    uint32_t burst;
+    uint32_t concurrency;
+};
+
+/* ------------------------------------------------------------------------- */
+/* HTTP as seen by triggers                                                  */
+/* ------------------------------------------------------------------------- */
+
+struct sb_header {
+    const char *name;
+    const char *value;
+};
+
+/* Methods a push trigger accepts (struct sb_trigger.methods). */
+#define SB_METHOD_POST (1u << 0)
+#define SB_METHOD_GET (1u << 1)
+#define SB_METHOD_HEAD (1u << 2)
+#define SB_METHOD_PUT (1u << 3)
+
+/*
+ * An incoming webhook request, made by the core and borrowed by receive.
+ * The core appends fields in later minor versions; `size` tells how many
+ * this core filled.
+ */
+struct sb_request {
+    uint32_t size;
+    const char *method;                   /* "POST", "GET", "HEAD", "PUT" */
+    const char *path;                     /* "/hooks/stripe" */
+    const char *hook;                     /* "stripe": the path parameter */
+    const char *query;                    /* raw query string without '?'; "" if none */
+    const struct sb_header *query_params; /* decoded, in order */
+    size_t n_query_params;
+    const struct sb_header *headers; /* as received, in order */
+    size_t n_headers;
+    const unsigned char *body; /* the raw bytes, exactly as sent; a NUL
+                                  follows body[body_len] */
+    size_t body_len;
+    const char *content_type; /* the Content-Type header or "" */
+    const char *remote_addr;  /* "127.0.0.1" */
+    int64_t received_at_ms;   /* Unix milliseconds */
+};
+
+/*
+ * One event for the store. Give `size = sizeof(struct sb_event)` (use
+ * SB_EVENT_INIT). `id` is the provider's event id, used to deduplicate
+ * within `source`; NULL lets the core generate a unique one (no dedupe).
+ * `source` namespaces ids; NULL means "<plugin>.<trigger>:<hook path or
+ * workflow>". Triggers that must deduplicate against each other (a webhook
+ * and a poller of the same provider account) use the same source.
+ * `payload` is consumed by emit, whatever the result.
+ * `payload_json`, when set, is the payload's JSON text exactly as received
+ * (the request body, when the payload is that body parsed and unchanged):
+ * the core stores these bytes instead of serializing `payload`, which keeps
+ * the provider's own number formatting and saves the work. It must be the
+ * text `payload` was parsed from. Borrowed for the call of emit.
+ * `record_only` stores the event (so its id counts for deduplication) but
+ * starts no run: a poller's first look at what already exists.
+ */
+struct sb_event {
+    uint32_t size;
+    const char *id;
+    const char *type;
+    const char *source;
+    struct json_object *payload;
+    int64_t occurred_at_ms; /* 0: the time it was received */
+    const char *payload_json;
+    size_t payload_json_len;
+    bool record_only;
+};
+#define SB_EVENT_INIT                                                                              \
+    {                                                                                              \
+        sizeof(struct sb_event), NULL, NULL, NULL, NULL, 0, NULL, 0, false                         \
+    }
+
+/* ------------------------------------------------------------------------- */
+/* HTTP as used by actions and pollers (the core's client)                   */
+/* ------------------------------------------------------------------------- */
+
+#define SB_HTTP_FOLLOW_REDIRECTS (1u << 0)
+
+/* Give `size = sizeof(struct sb_http_request)`; use SB_HTTP_REQUEST_INIT. */
+struct sb_http_request {
+    uint32_t size;
+    const char *method; /* "GET", "POST", ... */
+    const char *url;
+    const struct sb_header *headers;
+    size_t n_headers;
+    const void *body; /* may be NULL */
+    size_t body_len;
+    int64_t timeout_ms; /* whole request; 0 = 30 s */
+    uint32_t flags;     /* SB_HTTP_FOLLOW_REDIRECTS */
+};
+#define SB_HTTP_REQUEST_INIT                                                                       \
+    {                                                                                              \
+        sizeof(struct sb_http_request), "GET", NULL, NULL, 0, NULL, 0, 0, 0                        \
+    }
+
+/* Filled by sb->http; release with sb->http_release. */
+struct sb_http_response {
+    uint32_t size;
+    long status;               /* HTTP status; 0 when nothing came back */
+    struct sb_header *headers; /* names as received */
+    size_t n_headers;
+    char *body; /* NUL-terminated; never NULL after http */
+    size_t body_len;
+    int64_t retry_after_s; /* Retry-After in seconds (delta or date),
+                              -1 when absent */
+    char error[256];       /* transport error when status is 0 */
+    void *internal_;       /* the core's; do not touch */
+};
+
+/* sb->http return values. */
+#define SB_HTTP_SENT 0     /* a response came back (any status) */
+#define SB_HTTP_DRY_RUN 1  /* a dry run: the request was printed, not sent */
+#define SB_HTTP_ERROR (-1) /* no response: resp->error says why */
+
+/* ------------------------------------------------------------------------- */
+/* Crypto helpers                                                            */
+/* ------------------------------------------------------------------------- */
+
+enum sb_hash {
+    SB_HASH_MD5 = 1,
+    SB_HASH_SHA1 = 2,
+    SB_HASH_SHA256 = 3,
+    SB_HASH_SHA512 = 4,
+};
+#define SB_HASH_MAX_SIZE 64
+
+/* One piece of a message that is hashed in several parts. */
+struct sb_bytes {
+    const void *data;
+    size_t len;
+};
+
+/* ------------------------------------------------------------------------- */
+/* Triggers and actions                                                      */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * Trigger kinds.
+ * HTTP   push: the core serves POST /hooks/<path> (and the other `methods`)
+ *        and calls receive with the raw request.
+ * POLL   the core calls poll every `interval` (the trigger's own `interval`
+ *        parameter when it declares one, else poll_interval_ms), or at the
+ *        time given by sb->schedule_next; poll calls sb->emit.
+ * THREAD start runs a thread of the plugin's own that calls sb->emit; stop
+ *        ends and joins it.
+ */
+enum sb_trigger_kind {
+    SB_TRIGGER_HTTP = 1,
+    SB_TRIGGER_POLL = 2,
+    SB_TRIGGER_THREAD = 3,
+};
+
+/*
+ * Callbacks shared by triggers and actions (any may be NULL):
+ * validate  checks rules between parameters that a table cannot express
+ *           ("verify = hmac needs secret"); reports each problem with
+ *           sb->config_error and returns SB_FAIL if there was one. Runs on
+ *           `switchboard check` too; must not do I/O.
+ * setup     prepares per-binding state from the parameters (parse secrets,
+ *           compile patterns); stores it with sb->set_state. SB_FAIL stops
+ *           the engine from starting, with the error text.
+ * teardown  releases what setup made; gets that state (may be NULL).
+ */
+struct sb_trigger {
+    const char *name;              /* "webhook": the user writes stripe.webhook */
+    const char *summary;           /* one line */
+    const char *output;            /* what the event payload holds */
+    uint32_t kind;                 /* enum sb_trigger_kind */
+    uint32_t methods;              /* HTTP: SB_METHOD_*; 0 means POST only */
+    const struct sb_param *params; /* SB_END-terminated; may be NULL */
+    enum sb_status (*validate)(const struct sb_host *sb, struct sb_call *call);
+    enum sb_status (*setup)(const struct sb_host *sb, struct sb_call *call);
+    void (*teardown)(const struct sb_host *sb, void *state);
+    /*
+     * HTTP: verify the raw request and answer it through the host:
+     *   sb->emit     the request is an event (may be called up to 100 times
+     *                for batched deliveries); the core stores it and answers
+     *                200 once it is on disk (or `respond`'s answer);
+     *   sb->respond  answer directly (handshakes: Slack url_verification,
+     *                HEAD checks, slash command replies), with or without
+     *                an event;
+     *   sb->reject   refuse with an HTTP status (401 bad signature, 400
+     *                unparseable body) and a short reason; returns SB_FAIL.
+     * Return SB_OK or the result of sb->reject. Verify before parsing, over
+     * req->body, and compare with sb->ct_equal.
+     */
+    enum sb_status (*receive)(const struct sb_host *sb, struct sb_call *call,
+                              const struct sb_request *req);
+    /* POLL: fetch what is new and sb->emit each item. SB_RETRY backs off. */
+    enum sb_status (*poll)(const struct sb_host *sb, struct sb_call *call);
+    int64_t poll_interval_ms; /* POLL default interval */
+    /* THREAD: start a thread that emits; stop must join it. */
+    enum sb_status (*start)(const struct sb_host *sb, struct sb_call *call);
+    void (*stop)(const struct sb_host *sb, struct sb_call *call);
+};
+
+struct sb_action {
+    const char *name;              /* "post_message": slack.post_message */
+    const char *summary;           /* one line */
+    const char *output;            /* what the step output holds */
+    const struct sb_param *params; /* SB_END-terminated; may be NULL */
+    const struct sb_limit *limit;  /* may be NULL */
+    enum sb_status (*validate)(const struct sb_host *sb, struct sb_call *call);
+    enum sb_status (*setup)(const struct sb_host *sb, struct sb_call *call);
+    void (*teardown)(const struct sb_host *sb, void *state);
+    /*
+     * Do the work with the rendered parameters. Set the step output with
+     * sb->set_output. Return SB_OK, `sb->retry(...)` or `sb->fail(...)`.
+     * Send sb->idempotency_key(call) where the provider takes one; it is the
+     * same for every attempt and replay of this step of this run's event.
+     */
+    enum sb_status (*run)(const struct sb_host *sb, struct sb_call *call);
+};
+
+struct sb_plugin {
+    const char *name;                  /* must equal the file stem: slack.so */
+    const char *version;               /* the plugin's own version, "1.2.0" */
+    const char *summary;               /* one line */
+    const struct sb_trigger *triggers; /* SB_END-terminated; may be NULL */
+    const struct sb_action *actions;   /* SB_END-terminated; may be NULL */
+    /* Main thread, once, before any other callback, only when the engine
+     * runs (never on `check`). Store plugin-wide state in *state. */
+    enum sb_status (*init)(const struct sb_host *sb, void **state);
+    /* Main thread, once, after every other callback has returned. */
+    void (*fini)(const struct sb_host *sb, void *state);
+};
+
+/*
+ * The ABI record, filled by SB_PLUGIN_DEFINE: never write one by hand.
+ * Its layout is frozen for every major version.
+ */
+struct sb_abi {
+    uint32_t magic;         /* SB_ABI_MAGIC */
+    uint16_t major;         /* SB_ABI_MAJOR the plugin was built with */
+    uint16_t minor;         /* SB_ABI_MINOR */
+    uint32_t size_abi;      /* sizeof(struct sb_abi) */
+    uint32_t size_plugin;   /* sizeof(struct sb_plugin) */
+    uint32_t size_trigger;  /* sizeof(struct sb_trigger) */
+    uint32_t size_action;   /* sizeof(struct sb_action) */
+    uint32_t size_param;    /* sizeof(struct sb_param) */
+    uint32_t size_limit;    /* sizeof(struct sb_limit) */
+    uint32_t jsonc_version; /* JSON_C_VERSION_NUM at build time */
+    const struct sb_plugin *plugin;
+};
+
+/*
+ * Defines the entry symbol for the static struct sb_plugin `desc`:
+ *     static const struct sb_plugin slack = { .name = "slack", ... };
+ *     SB_PLUGIN_DEFINE(slack);
+ * Use it exactly once per plugin.
+ */
+#define SB_PLUGIN_DEFINE(desc)                                                                     \
+    SB_EXTERN_C SB_EXPORT const struct sb_abi *sb_plugin_entry(void);                              \
+    SB_EXTERN_C SB_EXPORT const struct sb_abi *sb_plugin_entry(void)                               \
+    {                                                                                              \
+        static const struct sb_abi abi = {                                                         \
+            SB_ABI_MAGIC,                                                                          \
+            SB_ABI_MAJOR,                                                                          \
+            SB_ABI_MINOR,                                                                          \
+            (uint32_t)sizeof(struct sb_abi),                                                       \
+            (uint32_t)sizeof(struct sb_plugin),                                                    \
+            (uint32_t)sizeof(struct sb_trigger),                                                   \
+            (uint32_t)sizeof(struct sb_action),                                                    \
+            (uint32_t)sizeof(struct sb_param),                                                     \
+            (uint32_t)sizeof(struct sb_limit),                                                     \
+            (uint32_t)JSON_C_VERSION_NUM,                                                          \
+            &(desc),                                                                               \
+        };                                                                                         \
+        return &abi;                                                                               \
+    }
+
+/* The signature of the entry symbol, for the loader. */
+typedef const struct sb_abi *(*sb_entry_fn)(void);
+
+/* ------------------------------------------------------------------------- */
+/* The host function table                                                   */
+/* ------------------------------------------------------------------------- */
+
+/* True when this core's host table has function `fn` (added in a later
+ * minor version than the one a plugin may meet). */
+#define SB_HOST_HAS(sb, fn)                                                                        \
+    ((sb)->size >= offsetof(struct sb_host, fn) + sizeof((sb)->fn) && (sb)->fn != NULL)
+
+/*
+ * Append-only: new functions go at the end, with SB_ABI_MINOR raised.
+ * Every `call` argument is the struct sb_call given to the current callback.
+ */
+struct sb_host {
+    uint32_t size; /* sizeof(struct sb_host) in this core */
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    const char *core_version; /* "0.1.0" */
+
+    /* -- logging: "[plugin.name wf=... run=...] message", secrets redacted */
+    void (*log)(struct sb_call *call, enum sb_log_level level, const char *fmt, ...)
+        SB_PRINTF(3, 4);
+
+    /* -- results ---------------------------------------------------------- */
+    /* Record the error text and return SB_FAIL. */
+    enum sb_status (*fail)(struct sb_call *call, const char *fmt, ...) SB_PRINTF(2, 3);
+    /* Record the error text and return SB_RETRY; after_s >= 0 asks for the
+     * next attempt no earlier than that many seconds from now (Retry-After),
+     * -1 leaves it to the retry schedule. */
+    enum sb_status (*retry)(struct sb_call *call, int64_t after_s, const char *fmt, ...)
+        SB_PRINTF(3, 4);
+    /* Set the step output (an object, usually). Consumed. Calling it again
+     * replaces the earlier output. */
+    void (*set_output)(struct sb_call *call, struct json_object *output);
+    /* Report a configuration problem from validate, naming the parameter;
+     * the core adds file:line. */
+    void (*config_error)(struct sb_call *call, const char *param, const char *fmt, ...)
+        SB_PRINTF(3, 4);
+
+    /* -- parameters (rendered for this call, defaults applied) ------------ */
+    /* STRING, ENUM, SECRET, INT...: the value as text; NULL when unset.
+     * Borrowed. */
+    const char *(*param_string)(struct sb_call *call, const char *name);
+    /* INT, DURATION (ms), SIZE (bytes); `fallback` when unset. */
+    int64_t (*param_int)(struct sb_call *call, const char *name, int64_t fallback);
+    /* BOOL; `fallback` when unset. */
+    bool (*param_bool)(struct sb_call *call, const char *name, bool fallback);
+    /* Any parameter as JSON: LIST an array of strings, MULTI an object of
+     * strings, INT/DURATION/SIZE an int, BOOL a boolean, others a string.
+     * NULL when unset. Borrowed: do not modify or release it. */
+    struct json_object *(*param_json)(struct sb_call *call, const char *name);
+    /* Render a TEMPLATE parameter of a trigger against an event payload
+     * (`event.*`), for replies made in receive. *out: release with sb->free.
+     * Returns 0, or -1 with the reason logged. */
+    int (*render_param)(struct sb_call *call, const char *name, const struct json_object *event,
+                        char **out);
+
+    /* -- state ------------------------------------------------------------ */
+    void *(*plugin_state)(struct sb_call *call);          /* what init stored */
+    void *(*state)(struct sb_call *call);                 /* what setup stored */
+    void (*set_state)(struct sb_call *call, void *state); /* setup only */
+
+    /* -- run context ------------------------------------------------------ */
+    /* Stable for this (event, workflow, step) across retries and replays;
+     * at most 64 characters of [A-Za-z0-9_-]. Borrowed. */
+    const char *(*idempotency_key)(struct sb_call *call);
+    /* True during `switchboard fire --dry-run`. */
+    bool (*dry_run)(struct sb_call *call);
+    /* The current time, Unix milliseconds (tests may fix it). */
+    int64_t (*now_ms)(struct sb_call *call);
+
+    /* -- triggers --------------------------------------------------------- */
+    /* Hand one event to the core. In receive: queued, stored after receive
+     * returns, returns SB_OK. In poll and THREAD triggers: blocks until the
+     * event is on disk; SB_OK (stored or a duplicate), SB_RETRY (the store is
+     * unavailable: try later), SB_FAIL (bad event). ev->payload is consumed. */
+    enum sb_status (*emit)(struct sb_call *call, const struct sb_event *ev);
+    /* receive only: answer with this status, content type and body (copied).
+     * Returns SB_OK. */
+    enum sb_status (*respond)(struct sb_call *call, int status, const char *content_type,
+                              const void *body, size_t len);
+    /* receive only: refuse with an HTTP status (4xx) and a short reason,
+     * sent as {"error": "..."}. Never put a secret in it. Returns SB_FAIL. */
+    enum sb_status (*reject)(struct sb_call *call, int status, const char *fmt, ...)
+        SB_PRINTF(3, 4);
+    /* The request header `name` (case-insensitive), or NULL. Borrowed. */
+    const char *(*header)(const struct sb_request *req, const char *name);
+    /* The decoded query parameter `name`, or NULL. Borrowed. */
+    const char *(*query_param)(const struct sb_request *req, const char *name);
+    /* POLL: ask for the next poll at this Unix time in ms (instead of the
+     * interval). */
+    void (*schedule_next)(struct sb_call *call, int64_t at_ms);
+    /* Durable key/value state of this trigger binding (cursors, seen ids),
+     * kept in the store. kv_get: *value is NULL when unset; release with
+     * sb->free. Both return 0, or -1 when the store failed. */
+    int (*kv_get)(struct sb_call *call, const char *key, char **value);
+    int (*kv_set)(struct sb_call *call, const char *key, const char *value);
+
+    /* -- the core's HTTP client ------------------------------------------- */
+    /* Send a request: keep-alive, timeouts, outbound policy and metrics by
+     * the core; secrets are redacted from its logs. Returns SB_HTTP_SENT,
+     * SB_HTTP_DRY_RUN or SB_HTTP_ERROR. `resp` is filled in every case and
+     * must be released with http_release. */
+    int (*http)(struct sb_call *call, const struct sb_http_request *req,
+                struct sb_http_response *resp);
+    void (*http_release)(struct sb_http_response *resp);
+    /* A response header (case-insensitive), or NULL. Borrowed. */
+    const char *(*http_header)(const struct sb_http_response *resp, const char *name);
+
+    /* -- encoding and crypto ---------------------------------------------- */
+    /* HMAC over the concatenated parts. Writes the digest to out (at least
+     * SB_HASH_MAX_SIZE bytes) and returns its length, or -1. */
+    int (*hmac)(enum sb_hash alg, const void *key, size_t key_len, const struct sb_bytes *parts,
+                size_t n_parts, unsigned char *out);
+    /* Plain digest, same contract. */
+    int (*digest)(enum sb_hash alg, const struct sb_bytes *parts, size_t n_parts,
+                  unsigned char *out);
+    /* Equal in time independent of the contents (both `len` bytes). */
+    bool (*ct_equal)(const void *a, const void *b, size_t len);
+    /* Standard base64 with padding. Writes a NUL-terminated string; returns
+     * its length, or -1 if out_size is too small (4*ceil(len/3)+1 needed). */
+    int (*base64_encode)(const void *data, size_t len, char *out, size_t out_size);
+    /* Decodes standard or URL-safe base64, padded or not. Returns the number
+     * of bytes written, or -1 if invalid or out_size is too small. */
+    int (*base64_decode)(const char *text, size_t len, unsigned char *out, size_t out_size);
+    /* Lowercase hex; out_size at least 2*len+1. Returns length or -1. */
+    int (*hex_encode)(const void *data, size_t len, char *out, size_t out_size);
+    /* MD5 of the bytes as 32 lowercase hex digits + NUL into out[33]. */
+    void (*md5_hex)(const void *data, size_t len, char out[33]);
+    /* Fill buf with cryptographically random bytes; 0 or -1. */
+    int (*random_bytes)(void *buf, size_t len);
+    /* Percent-encode for a URL query or form (RFC 3986 unreserved kept,
+     * space as %20). Returns the length written (NUL-terminated), or -1 if
+     * out_size is too small (3*len+1 always suffices). */
+    int (*url_encode)(const char *text, size_t len, char *out, size_t out_size);
+    /* Decode application/x-www-form-urlencoded (+ as space, %XX, keys with
+     * brackets a[b][c] and a[0] literal or percent-encoded) into nested
+     * JSON. Caller owns; NULL on invalid input. */
+    struct json_object *(*form_decode)(const char *body, size_t len);
+
+    /* Release memory the host allocated for the plugin. */
+    void (*free)(void *ptr);
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SWITCHBOARD_PLUGIN_H */
