@@ -330,11 +330,23 @@ void exec_run(const struct exec_env *env, const struct workflow *wf, struct clai
             rec.status = "succeeded";
             rec.output = json_text(output);
             rec.next_step = (int)i + 1;
+            bool last = i + 1 == wf->n_steps;
+            if (last) {
+                /* the last checkpoint and the run's end: one write */
+                u.status = RUN_SUCCEEDED;
+                u.next_step = (int)wf->n_steps;
+                u.finished_at_ms = engine_now_ms();
+                rec.then = &u;
+            }
             checkpoint(env, &rec);
             report(env, "-> succeeded, output:\n%s\n\n",
                    json_object_to_json_string_ext(output, JSON_C_TO_STRING_PRETTY |
                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
             json_object_object_add(steps, s->name, output);
+            if (last) {
+                out->status = RUN_SUCCEEDED;
+                goto done;
+            }
             continue;
         }
         rec.error = c.error;
@@ -357,10 +369,10 @@ void exec_run(const struct exec_env *env, const struct workflow *wf, struct clai
         int used = r->attempts - r->budget_base;
         bool give_up = o == STEP_FAILED || used > max_retries(wf, s);
         rec.status = o == STEP_FAILED ? "failed" : "retry";
-        checkpoint(env, &rec);
         u.next_step = (int)i;
         u.error = out->error;
         if (give_up) {
+            checkpoint(env, &rec);
             if (o == STEP_RETRY)
                 snprintf(out->error, sizeof(out->error), "step '%s' gave up after %d attempts: %s",
                          s->name, used, c.error);
@@ -387,6 +399,10 @@ void exec_run(const struct exec_env *env, const struct workflow *wf, struct clai
                       "run %lld (%s) attempt %d failed, retry in %lld "
                       "ms: %s",
                       (long long)r->id, wf->name, used, (long long)delay, out->error);
+            /* the failed attempt and the schedule of the next: one write */
+            rec.then = &u;
+            checkpoint(env, &rec);
+            goto done;
         }
         update(env, &u);
         goto done;

@@ -85,6 +85,8 @@ struct claimed_run {
     size_t n_steps;
 };
 
+struct run_update;
+
 /* A step result to checkpoint. */
 struct step_record {
     int64_t run_id;
@@ -96,8 +98,11 @@ struct step_record {
     const char *error;  /* NULL when none */
     int64_t started_at_ms;
     int64_t finished_at_ms;
-    int next_step; /* >= 0: the run resumes here from now on (set in
-                      the same transaction as the checkpoint) */
+    int next_step;                 /* >= 0: the run resumes here from now on (set in
+                                      the same transaction as the checkpoint) */
+    const struct run_update *then; /* when set, applied in the same write: the
+                                      checkpoint and the run's new state land
+                                      together (one commit, not two) */
 };
 
 /* The new state of a run after an attempt. */

@@ -243,6 +243,8 @@ static int do_claim(struct store *s, struct op *op)
     return 0;
 }
 
+static int do_update(struct store *s, const struct run_update *u);
+
 static int do_step(struct store *s, const struct step_record *r)
 {
     sqlite3_stmt *st = sqlite_wstmt(s, SQL_UPSERT_STEP);
@@ -271,6 +273,8 @@ static int do_step(struct store *s, const struct step_record *r)
     sqlite3_bind_int64(st, 8, r->finished_at_ms);
     if (step_done(s, st) < 0)
         return -1;
+    if (r->then)
+        return do_update(s, r->then);
     if (r->next_step < 0)
         return 0;
     /* the checkpoint and the resume point move together */
