@@ -20,6 +20,8 @@ static const char *escape_name(uint32_t e)
         return "url";
     case SB_ESCAPE_SLACK:
         return "slack";
+    case SB_ESCAPE_SLACK_JSON:
+        return "slack_json";
     default:
         return "none";
     }

@@ -57,7 +57,8 @@ struct json_object *engine_template_root(const struct workflow *wf, const char *
     char iso[40];
     engine_iso8601(received_at_ms, iso, sizeof(iso));
     json_object_object_add(t, "received_at", json_object_new_string(iso));
-    static const char *const copied[] = {"headers", "query", "path", "method", "hook", "remote"};
+    static const char *const copied[] = {"headers", "query",  "path",       "method",
+                                         "hook",    "remote", "occurred_at"};
     for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
         struct json_object *v;
         if (envelope && json_object_object_get_ex(envelope, copied[i], &v))
@@ -228,12 +229,19 @@ static enum sb_status hook_emit(void *ctx, struct sb_call *call, const struct sb
         ev->size >= offsetof(struct sb_event, record_only) + sizeof(bool) && ev->record_only;
     bool wanted = !record_only && workflow_wants_type(wf, ev->type ? ev->type : "");
     char envelope[256];
-    snprintf(envelope, sizeof(envelope), "{\"trigger\": \"%s\"}", call->what);
+    if (ev->occurred_at_ms) {
+        char iso[40];
+        engine_iso8601(ev->occurred_at_ms, iso, sizeof(iso));
+        snprintf(envelope, sizeof(envelope), "{\"trigger\": \"%s\", \"occurred_at\": \"%s\"}",
+                 call->what, iso);
+    } else {
+        snprintf(envelope, sizeof(envelope), "{\"trigger\": \"%s\"}", call->what);
+    }
     struct store_append a = {
         .source = source,
         .event_id = ev->id ? ev->id : id,
         .type = ev->type ? ev->type : "",
-        .received_at_ms = ev->occurred_at_ms ? ev->occurred_at_ms : engine_now_ms(),
+        .received_at_ms = engine_now_ms(),
         .payload = payload_text,
         .envelope = envelope,
         .workflows = names,

@@ -8,9 +8,11 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <json-c/json.h>
 
 #include "build_config.h"
 #include "call.h"
+#include "loader.h"
 #include "log.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -143,6 +145,51 @@ static bool is_secret_header(const char *name)
     return false;
 }
 
+/* Replace every occurrence of `value` (at least 4 bytes) in sb by ****. */
+static void mask_value(struct strbuf *sb, const char *value)
+{
+    size_t n = strlen(value);
+    if (n < 4 || !sb->len)
+        return;
+    struct strbuf out = STRBUF_INIT;
+    const char *p = sb->buf, *hit;
+    while ((hit = strstr(p, value)) != NULL) {
+        strbuf_add(&out, p, (size_t)(hit - p));
+        strbuf_addstr(&out, "****");
+        p = hit + n;
+    }
+    strbuf_addstr(&out, p);
+    strbuf_release(sb);
+    *sb = out;
+}
+
+/* Mask the rendered values of the call's SECRET and SENSITIVE parameters
+ * (a sensitive template, such as a response URL, is no reference, so the
+ * log's registry does not know it). */
+static void mask_sensitive(const struct sb_call *call, struct strbuf *sb)
+{
+    if (!call->table || !call->params)
+        return;
+    for (size_t i = 0; i < call->table->n; i++) {
+        const struct sb_param *p = &call->table->params[i];
+        if (p->type != SB_PARAM_SECRET && !(p->flags & SB_PARAM_SENSITIVE))
+            continue;
+        struct json_object *v;
+        if (!json_object_object_get_ex(call->params, p->name, &v) || !v)
+            continue;
+        if (json_object_is_type(v, json_type_string)) {
+            mask_value(sb, json_object_get_string(v));
+        } else if (json_object_is_type(v, json_type_object)) {
+            json_object_object_foreach(v, key, entry)
+            {
+                (void)key;
+                if (json_object_is_type(entry, json_type_string))
+                    mask_value(sb, json_object_get_string(entry));
+            }
+        }
+    }
+}
+
 /* Print the request a dry run would send, with secrets masked. */
 static void print_dry_run(struct sb_call *call, const struct sb_http_request *req)
 {
@@ -172,6 +219,7 @@ static void print_dry_run(struct sb_call *call, const struct sb_http_request *re
         free(red);
         free(body);
     }
+    mask_sensitive(call, &sb);
     if (call->dry_out)
         strbuf_add(call->dry_out, sb.buf, sb.len);
     else

@@ -427,7 +427,9 @@ static enum MHD_Result handle_hook(struct request *r, const char *method, const 
         a->source = pe->source;
         a->event_id = ev->id;
         a->type = ev->type;
-        a->received_at_ms = ev->occurred_at_ms ? ev->occurred_at_ms : r->started_ms;
+        /* when it arrived: purges and dedupe windows count from there, not
+         * from a time the provider claims */
+        a->received_at_ms = r->started_ms;
         a->payload = pe->payload;
         a->envelope = r->envelope;
         a->workflows = pe->wf_names;

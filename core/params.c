@@ -123,16 +123,28 @@ int parse_bool(const char *text, bool *out)
 
 struct json_object *parse_list(const char *text)
 {
+    /* items separated by spaces or commas; "double quotes" keep an item with
+     * spaces or commas in it together ("Black Friday") */
     struct json_object *arr = json_object_new_array();
     const char *p = text;
     while (*p) {
         while (*p == ' ' || *p == ',' || *p == '\t' || *p == '\n')
             p++;
+        if (!*p)
+            break;
+        if (*p == '"') {
+            const char *start = ++p;
+            while (*p && *p != '"')
+                p++;
+            json_object_array_add(arr, json_object_new_string_len(start, (int)(p - start)));
+            if (*p == '"')
+                p++;
+            continue;
+        }
         const char *start = p;
         while (*p && *p != ' ' && *p != ',' && *p != '\t' && *p != '\n')
             p++;
-        if (p > start)
-            json_object_array_add(arr, json_object_new_string_len(start, (int)(p - start)));
+        json_object_array_add(arr, json_object_new_string_len(start, (int)(p - start)));
     }
     return arr;
 }

@@ -764,7 +764,7 @@ out:
 int template_parse(const char *text, unsigned escape, struct template **out, char *err,
                    size_t errlen)
 {
-    if (escape > SB_ESCAPE_SLACK) {
+    if (escape > SB_ESCAPE_SLACK_JSON) {
         template_error(err, errlen, "unknown escape context %u", escape);
         return -1;
     }
@@ -789,7 +789,7 @@ int template_parse(const char *text, unsigned escape, struct template **out, cha
     }
     add_segment(t, lit, p.pos - lit, NULL);
 
-    if (escape == SB_ESCAPE_JSON && json_check(t, &p) < 0)
+    if ((escape == SB_ESCAPE_JSON || escape == SB_ESCAPE_SLACK_JSON) && json_check(t, &p) < 0)
         goto fail;
 
     if (t->nexprs == 1) {

@@ -108,7 +108,7 @@ struct template_expr {
     size_t ncalls;
     bool has_default;    /* a default filter: absent paths are not errors */
     bool raw;            /* no context escaping */
-    bool in_json_string; /* SB_ESCAPE_JSON: inside a string literal */
+    bool in_json_string; /* SB_ESCAPE_JSON, _SLACK_JSON: inside a string literal */
 };
 
 struct template_segment {

@@ -373,6 +373,7 @@ static int eval_expr(const struct template_expr *e, struct json_object *root,
                      struct template_value *v, char *err, size_t errlen)
 {
     memset(v, 0, sizeof(*v));
+    const char *missing_text = e->subject.text; /* the last path found missing */
     if (e->subject.kind == TEMPLATE_ARG_PATH) {
         if (resolve(root, e->subject.path, &v->obj, e->has_default ? NULL : err, errlen) < 0) {
             if (!e->has_default)
@@ -392,11 +393,31 @@ static int eval_expr(const struct template_expr *e, struct json_object *root,
             continue;
         if (!v->missing && !v->obj && !(f->flags & TEMPLATE_FILTER_TAKES_NULL))
             continue;
+        bool fallback = (f->flags & TEMPLATE_FILTER_TAKES_MISSING) != 0;
+        if (fallback && !v->missing && v->obj &&
+            !(json_object_is_type(v->obj, json_type_string) &&
+              json_object_get_string_len(v->obj) == 0))
+            continue; /* default: the value is there, its argument is not needed */
+        bool arg_missing = false;
         for (size_t j = 0; j < call->nargs; j++) {
-            if (eval_arg(&call->args[j], root, &args[j], err, errlen) < 0) {
-                template_value_release(v);
-                return -1;
+            /* a default's path argument may be missing too: then the value
+             * stays missing, for a later default (a | default: b | default: "c") */
+            if (eval_arg(&call->args[j], root, &args[j], fallback ? NULL : err, errlen) < 0) {
+                if (!fallback) {
+                    template_value_release(v);
+                    return -1;
+                }
+                arg_missing = true;
+                missing_text = call->args[j].text;
             }
+        }
+        if (arg_missing) {
+            if (!v->missing) {
+                template_value_release(v);
+                memset(v, 0, sizeof(*v));
+                v->missing = true;
+            }
+            continue;
         }
         if (f->apply(v, args, call->nargs, msg, sizeof(msg)) < 0) {
             template_error(err, errlen, "%s: %s", f->name, msg);
@@ -405,8 +426,8 @@ static int eval_expr(const struct template_expr *e, struct json_object *root,
         }
     }
     if (v->missing) {
-        /* unreachable: only default takes missing values, and replaces them */
-        template_error(err, errlen, "'%s' does not exist", e->subject.text);
+        /* every default's path was missing too: name the last one */
+        template_error(err, errlen, "'%s' does not exist", missing_text);
         return -1;
     }
     return 0;
@@ -436,7 +457,21 @@ static int insert_value(const struct template *t, const struct template_expr *e,
     size_t len;
     const char *s;
 
-    if (t->escape == SB_ESCAPE_JSON && !e->raw && !e->in_json_string) {
+    bool slack_json = t->escape == SB_ESCAPE_SLACK_JSON;
+    if (slack_json && !e->raw && !e->in_json_string &&
+        json_object_is_type(v->obj, json_type_string) &&
+        !(v->escaped & ((1u << SB_ESCAPE_JSON) | (1u << SB_ESCAPE_SLACK)))) {
+        /* a text value outside a string: a JSON string of Slack-escaped text */
+        s = json_object_get_string(v->obj);
+        struct strbuf esc = STRBUF_INIT;
+        template_add_slack_escaped(&esc, s, (size_t)json_object_get_string_len(v->obj));
+        strbuf_addch(out, '"');
+        strbuf_add_json_escaped(out, strbuf_str(&esc), esc.len);
+        strbuf_addch(out, '"');
+        strbuf_release(&esc);
+        return 0;
+    }
+    if ((t->escape == SB_ESCAPE_JSON || slack_json) && !e->raw && !e->in_json_string) {
         if (v->escaped & (1u << SB_ESCAPE_JSON))
             strbuf_add(out, json_object_get_string(v->obj),
                        (size_t)json_object_get_string_len(v->obj));
@@ -451,6 +486,19 @@ static int insert_value(const struct template *t, const struct template_expr *e,
             strbuf_add(out, s, len);
         else
             strbuf_add_json_escaped(out, s, len);
+        return 0;
+    case SB_ESCAPE_SLACK_JSON:
+        if (e->raw) {
+            strbuf_add(out, s, len);
+        } else if (v->escaped & (1u << SB_ESCAPE_SLACK)) {
+            strbuf_add_json_escaped(out, s, len);
+        } else {
+            /* inside a JSON string: Slack entities first, then JSON */
+            struct strbuf esc = STRBUF_INIT;
+            template_add_slack_escaped(&esc, s, len);
+            strbuf_add_json_escaped(out, strbuf_str(&esc), esc.len);
+            strbuf_release(&esc);
+        }
         return 0;
     case SB_ESCAPE_HEADER:
         if (memchr(s, '\r', len) || memchr(s, '\n', len)) {
@@ -550,9 +598,15 @@ int template_render_value(const struct template *t, struct json_object *root,
     strbuf_release(&scratch);
     if (rc == 0) {
         bool is_string = json_object_is_type(v.obj, json_type_string);
-        if (t->escape == SB_ESCAPE_JSON && e->raw) {
+        bool json_ctx = t->escape == SB_ESCAPE_JSON || t->escape == SB_ESCAPE_SLACK_JSON;
+        if (json_ctx && e->raw) {
             result = json_object_new_string_len(strbuf_str(&text), (int)text.len);
-        } else if (t->escape == SB_ESCAPE_JSON && (v.escaped & (1u << SB_ESCAPE_JSON))) {
+        } else if (t->escape == SB_ESCAPE_SLACK_JSON && is_string) {
+            /* the rendered text is a JSON string of escaped text */
+            result = json_tokener_parse(strbuf_str(&text));
+            if (!result)
+                result = json_object_new_string_len(strbuf_str(&text), (int)text.len);
+        } else if (json_ctx && (v.escaped & (1u << SB_ESCAPE_JSON))) {
             /* "{{ x | json }}" stands for the JSON value of x; keep the text
              * if json-c cannot read it back (nesting past its depth limit) */
             result = json_tokener_parse(strbuf_str(&text));

@@ -630,12 +630,29 @@ static void remove_tree(const char *path)
     rmdir(path);
 }
 
+/* A sanitizer's report in the engine's log fails the test: the engine runs
+ * in its own process, so its reports would otherwise go unseen. */
+static void check_sanitizers(const struct sb_proc *p)
+{
+    static const char *const marks[] = {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                        "WARNING: ThreadSanitizer", "runtime error:"};
+    for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+        if (sbp_log_contains(p, marks[i])) {
+            fprintf(stderr, "testkit: the engine's log holds a sanitizer report (%s):\n", marks[i]);
+            print_log(p);
+            fprintf(stderr, "testkit: failing the test; the folder %s is kept\n", p->dir);
+            exit(1);
+        }
+    }
+}
+
 void sbp_cleanup(struct sb_proc *p)
 {
     if (p->pid)
         sbp_stop(p, SIGKILL);
     if (!p->dir[0])
         return;
+    check_sanitizers(p);
     const char *keep = getenv("SB_TEST_KEEP");
     if (keep && *keep && strcmp(keep, "0") != 0)
         fprintf(stderr, "testkit: kept %s (SB_TEST_KEEP)\n", p->dir);

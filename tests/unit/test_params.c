@@ -96,6 +96,12 @@ static void test_param_values(void **state)
     assert_string_equal(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
                         "[\"a\",\"b\",\"c\",\"d\"]");
     json_object_put(v);
+    /* quoted items keep their spaces and commas */
+    assert_int_equal(
+        param_parse_value(&tags, "vip \"Black Friday\", \"a,b\" last", &v, err, sizeof(err)), 0);
+    assert_string_equal(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+                        "[\"vip\",\"Black Friday\",\"a,b\",\"last\"]");
+    json_object_put(v);
 }
 
 int main(void)

@@ -800,6 +800,77 @@ static void test_foreach_path(void **state)
     template_free(t);
 }
 
+/* Slack Block Kit (SB_ESCAPE_SLACK_JSON): the document stays valid JSON and
+ * every inserted text is Slack-escaped, inside strings and out; template
+ * text itself and `| raw` are left alone. */
+static void test_slack_json_context(void **state)
+{
+    (void)state;
+    struct json_object *sroot = json_tokener_parse(
+        "{\"event\": {\"who\": \"<@U1> & <!here>\", \"n\": 7, \"tag\": \"<b>\"}}");
+    struct template *t = NULL;
+    char err[256];
+    assert_int_equal(template_parse("[{\"type\": \"section\", \"text\": {\"type\": \"mrkdwn\", "
+                                    "\"text\": \"*<https://x|order>* by {{ event.who }}\"}, "
+                                    "\"n\": {{ event.n }}, \"who\": {{ event.who }}, "
+                                    "\"raw\": \"{{ event.tag | raw }}\"}]",
+                                    SB_ESCAPE_SLACK_JSON, &t, err, sizeof(err)),
+                     0);
+    struct strbuf out = STRBUF_INIT;
+    assert_int_equal(template_render(t, sroot, &out, err, sizeof(err)), 0);
+    struct json_object *doc = json_tokener_parse(strbuf_str(&out));
+    assert_non_null(doc);
+    struct json_object *block = json_object_array_get_idx(doc, 0), *v, *text;
+    json_object_object_get_ex(block, "text", &text);
+    json_object_object_get_ex(text, "text", &v);
+    /* the template's own link stays a link; the payload's mention does not */
+    assert_string_equal(json_object_get_string(v),
+                        "*<https://x|order>* by &lt;@U1&gt; &amp; &lt;!here&gt;");
+    json_object_object_get_ex(block, "who", &v);
+    assert_string_equal(json_object_get_string(v), "&lt;@U1&gt; &amp; &lt;!here&gt;");
+    json_object_object_get_ex(block, "n", &v);
+    assert_true(json_object_is_type(v, json_type_int));
+    json_object_object_get_ex(block, "raw", &v);
+    assert_string_equal(json_object_get_string(v), "<b>");
+    json_object_put(doc);
+    strbuf_release(&out);
+    template_free(t);
+    /* a Block Kit template that is not JSON is refused at load */
+    assert_int_equal(
+        template_parse("[{\"text\": {{ event.who }}", SB_ESCAPE_SLACK_JSON, &t, err, sizeof(err)),
+        -1);
+    assert_non_null(strstr(err, "not valid JSON"));
+    json_object_put(sroot);
+}
+
+/* Regression: `default`'s path argument used to be resolved (and fail)
+ * even when the value it stands in for was there, so one template could not
+ * serve two object kinds (Stripe's amount_total and amount). */
+static void test_default_path_argument_lazy(void **state)
+{
+    (void)state;
+    struct template *t = NULL;
+    char err[256];
+    assert_int_equal(template_parse("{{ event.total | default: event.amount | default: 'none' }}",
+                                    SB_ESCAPE_NONE, &t, err, sizeof(err)),
+                     0);
+    const char *cases[][2] = {
+        {"{\"event\": {\"total\": 5000}}", "5000"},
+        {"{\"event\": {\"amount\": 700}}", "700"},
+        {"{\"event\": {}}", "none"},
+        {"{\"event\": {\"total\": null, \"amount\": 3}}", "3"},
+    };
+    for (size_t i = 0; i < 4; i++) {
+        struct json_object *r = json_tokener_parse(cases[i][0]);
+        struct strbuf out = STRBUF_INIT;
+        assert_int_equal(template_render(t, r, &out, err, sizeof(err)), 0);
+        assert_string_equal(strbuf_str(&out), cases[i][1]);
+        strbuf_release(&out);
+        json_object_put(r);
+    }
+    template_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -822,6 +893,8 @@ int main(void)
         cmocka_unit_test(test_json_context),
         cmocka_unit_test(test_json_context_validation),
         cmocka_unit_test(test_json_property),
+        cmocka_unit_test(test_slack_json_context),
+        cmocka_unit_test(test_default_path_argument_lazy),
         cmocka_unit_test(test_header_context),
         cmocka_unit_test(test_url_context),
         cmocka_unit_test(test_slack_context),

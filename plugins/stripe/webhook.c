@@ -1,0 +1,317 @@
+/*
+ * stripe.webhook: Stripe events pushed to /hooks/<path>, verified exactly
+ * as stripe-node's Webhook.constructEvent does (src/Webhooks.ts):
+ *
+ *   Stripe-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>...][,v0=<hex>]
+ *
+ * The header is split on ',' and each item on its first '='. `t` is read
+ * like JavaScript's parseInt (the last one wins); every v1 value is a
+ * candidate signature; v0 and any other scheme are ignored (no downgrade).
+ * The expected signature is the lowercase hex HMAC-SHA256 of "<t>.<raw
+ * body>" keyed with the whole whsec_... string (not base64-decoded). The
+ * request passes when ANY v1 value equals it for the secret or, while
+ * rotating, the previous secret. Only too old timestamps are refused
+ * (now - t > tolerance): stripe-node does not refuse future ones.
+ * Then the body is parsed; thin events (v2.core.event) are refused.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "stripe.h"
+
+#define MAX_SECRETS 2
+#define SHA256_LEN 32
+
+/* stripe-node's error texts, so a user can search for them */
+#define ERR_NO_HEADER "Unable to extract timestamp and signatures from header"
+#define ERR_NO_SCHEME "No signatures found with expected scheme"
+#define ERR_NO_MATCH "No signatures found matching the expected signature for payload"
+#define ERR_TOO_OLD "Timestamp outside the tolerance zone"
+
+const struct sb_param stripe_webhook_params[] = {
+    {.name = "secret",
+     .type = SB_PARAM_SECRET,
+     .flags = SB_PARAM_REQUIRED,
+     .help = "the endpoint's signing secret, whsec_... (the whole string is the HMAC key)"},
+    {.name = "previous_secret",
+     .type = SB_PARAM_SECRET,
+     .help = "while rolling the secret: the old one, accepted as well until you remove it"},
+    {.name = "tolerance",
+     .type = SB_PARAM_DURATION,
+     .def = "300s",
+     .min = 1000,
+     .max = 7 * 86400000LL,
+     .help = "refuse a delivery whose signed timestamp (t=) is older than this; newer is "
+             "accepted, as stripe-node does"},
+    {.name = "events",
+     .type = SB_PARAM_LIST,
+     .flags = SB_PARAM_EVENT_TYPES,
+     .help = "only these event types start this workflow (globs such as invoice.* or "
+             "checkout.session.completed)"},
+    SB_END,
+};
+
+struct stripe_webhook {
+    char *secrets[MAX_SECRETS];
+    size_t n_secrets;
+    int64_t tolerance_s;
+};
+
+static void webhook_free(struct stripe_webhook *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->n_secrets; i++)
+        free(w->secrets[i]);
+    free(w);
+}
+
+enum sb_status stripe_webhook_setup(const struct sb_host *sb, struct sb_call *call)
+{
+    static const char *const names[MAX_SECRETS] = {"secret", "previous_secret"};
+    struct stripe_webhook *w = calloc(1, sizeof(*w));
+    if (!w)
+        return sb->fail(call, "out of memory");
+    for (size_t i = 0; i < MAX_SECRETS; i++) {
+        const char *s = sb->param_string(call, names[i]);
+        if (!s || !*s)
+            continue;
+        /* used exactly as written: Stripe keys the HMAC with the whole string */
+        w->secrets[w->n_secrets] = strdup(s);
+        if (!w->secrets[w->n_secrets]) {
+            webhook_free(w);
+            return sb->fail(call, "out of memory");
+        }
+        w->n_secrets++;
+    }
+    if (w->n_secrets == 0) {
+        webhook_free(w);
+        return sb->fail(call, "secret is empty");
+    }
+    w->tolerance_s = sb->param_int(call, "tolerance", 300000) / 1000;
+    sb->set_state(call, w);
+    return SB_OK;
+}
+
+void stripe_webhook_teardown(const struct sb_host *sb, void *state)
+{
+    (void)sb;
+    webhook_free(state);
+}
+
+/* --- the Stripe-Signature header ----------------------------------------- */
+
+/* One comma-separated item: the key before its first '=', the value after
+ * it (has_value false when the item has no '='). */
+struct item {
+    const char *key, *value;
+    size_t key_len, value_len;
+    bool has_value;
+};
+
+/* The next item from *p; false at the end. Empty items count, as with
+ * String.split. */
+static bool next_item(const char **p, bool *done, struct item *it)
+{
+    if (*done)
+        return false;
+    const char *start = *p;
+    const char *comma = strchr(start, ',');
+    size_t n = comma ? (size_t)(comma - start) : strlen(start);
+    const char *eq = memchr(start, '=', n);
+    it->key = start;
+    it->key_len = eq ? (size_t)(eq - start) : n;
+    it->has_value = eq != NULL;
+    it->value = eq ? eq + 1 : start + n;
+    it->value_len = eq ? n - it->key_len - 1 : 0;
+    if (comma)
+        *p = comma + 1;
+    else
+        *done = true;
+    return true;
+}
+
+static bool item_is(const struct item *it, const char *key)
+{
+    return it->key_len == strlen(key) && memcmp(it->key, key, it->key_len) == 0;
+}
+
+/* JavaScript's parseInt(text, 10) for the values that matter: leading
+ * whitespace, an optional sign, then digits up to the first non-digit.
+ * false for NaN (no digits) and for numbers beyond int64. */
+static bool parse_int_like_js(const char *s, size_t n, int64_t *out)
+{
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\v' ||
+                     s[i] == '\f'))
+        i++;
+    bool neg = false;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        neg = s[i++] == '-';
+    int64_t v = 0;
+    size_t digits = 0;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
+        int d = s[i] - '0';
+        if (v > (INT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    if (digits == 0)
+        return false;
+    *out = neg ? -v : v;
+    return true;
+}
+
+/* Decode exactly 64 lowercase hex digits (what the HMAC's hex digest is;
+ * stripe-node compares the strings, so "ABC..." does not match either). */
+static bool decode_sig(const char *s, size_t n, unsigned char out[SHA256_LEN])
+{
+    if (n != 2 * SHA256_LEN)
+        return false;
+    for (size_t i = 0; i < SHA256_LEN; i++) {
+        int v = 0;
+        for (size_t k = 0; k < 2; k++) {
+            char c = s[2 * i + k];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0)
+                return false;
+            v = v * 16 + d;
+        }
+        out[i] = (unsigned char)v;
+    }
+    return true;
+}
+
+/* Verify the request as stripe-node's verifyHeader does: header shape,
+ * then signatures, then the timestamp's age. */
+static enum sb_status verify(const struct sb_host *sb, struct sb_call *call,
+                             const struct stripe_webhook *w, const struct sb_request *req)
+{
+    const char *header = sb->header(req, "Stripe-Signature");
+    if (!header)
+        return sb->reject(call, 401, ERR_NO_HEADER);
+    /* pass 1: the timestamp (timestamp = -1 until a t= item) and v1 count */
+    bool have_t = false, t_is_number = false;
+    int64_t t = -1;
+    size_t n_v1 = 0;
+    const char *p = header;
+    bool done = false;
+    struct item it;
+    while (next_item(&p, &done, &it)) {
+        if (item_is(&it, "t")) {
+            have_t = true;
+            t_is_number = it.has_value && parse_int_like_js(it.value, it.value_len, &t);
+        } else if (item_is(&it, "v1")) {
+            n_v1++;
+        }
+    }
+    /* stripe-node's sentinel for "no t" is -1, so t=-1 is "no t" too */
+    if (!have_t || (t_is_number && t == -1))
+        return sb->reject(call, 401, ERR_NO_HEADER);
+    if (n_v1 == 0)
+        return sb->reject(call, 401, ERR_NO_SCHEME);
+    /* t=NaN signs "NaN.<body>", which no Stripe signature covers */
+    if (!t_is_number)
+        return sb->reject(call, 401, ERR_NO_MATCH);
+
+    char ts[32];
+    snprintf(ts, sizeof(ts), "%lld", (long long)t);
+    struct sb_bytes parts[] = {{ts, strlen(ts)}, {".", 1}, {req->body, req->body_len}};
+    unsigned char expected[MAX_SECRETS][SB_HASH_MAX_SIZE];
+    for (size_t k = 0; k < w->n_secrets; k++) {
+        if (sb->hmac(SB_HASH_SHA256, w->secrets[k], strlen(w->secrets[k]), parts, 3, expected[k]) !=
+            SHA256_LEN)
+            return sb->reject(call, 500, "cannot compute the signature");
+    }
+    /* pass 2: any v1 value equal to any expected signature */
+    bool found = false;
+    p = header;
+    done = false;
+    while (next_item(&p, &done, &it)) {
+        unsigned char sent[SHA256_LEN];
+        if (!item_is(&it, "v1") || !it.has_value || !decode_sig(it.value, it.value_len, sent))
+            continue;
+        for (size_t k = 0; k < w->n_secrets; k++)
+            found |= sb->ct_equal(sent, expected[k], SHA256_LEN);
+    }
+    if (!found)
+        return sb->reject(call, 401, ERR_NO_MATCH);
+    /* now - t > tolerance, written so that no value of t can overflow */
+    int64_t now_s = sb->now_ms(call) / 1000;
+    if (t < now_s - w->tolerance_s)
+        return sb->reject(call, 401, ERR_TOO_OLD);
+    return SB_OK;
+}
+
+/* --- the event ------------------------------------------------------------- */
+
+static const char *string_member(struct json_object *obj, const char *key)
+{
+    struct json_object *v;
+    if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+enum sb_status stripe_webhook_receive(const struct sb_host *sb, struct sb_call *call,
+                                      const struct sb_request *req)
+{
+    const struct stripe_webhook *w = sb->state(call);
+    if (!w)
+        return sb->reject(call, 500, "trigger not set up");
+    enum sb_status st = verify(sb, call, w, req);
+    if (st != SB_OK)
+        return st;
+
+    struct json_tokener *tok = json_tokener_new();
+    if (!tok)
+        return sb->reject(call, 500, "out of memory");
+    struct json_object *event =
+        req->body_len <= INT32_MAX
+            ? json_tokener_parse_ex(tok, (const char *)req->body, (int)req->body_len)
+            : NULL;
+    bool parsed = event && json_tokener_get_error(tok) == json_tokener_success &&
+                  (size_t)json_tokener_get_parse_end(tok) == req->body_len;
+    json_tokener_free(tok);
+    if (!parsed || !json_object_is_type(event, json_type_object)) {
+        json_object_put(event);
+        return sb->reject(call, 400, "body is not a JSON object (a Stripe event)");
+    }
+    const char *object = string_member(event, "object");
+    if (object && strcmp(object, "v2.core.event") == 0) {
+        json_object_put(event);
+        return sb->reject(call, 400,
+                          "thin events (v2.core.event) are not supported: use an event "
+                          "destination that sends snapshot events");
+    }
+
+    /* copies: the payload is consumed by emit */
+    char id[256] = "", type[256] = "";
+    const char *s = string_member(event, "id");
+    if (s)
+        snprintf(id, sizeof(id), "%s", s);
+    s = string_member(event, "type");
+    if (s)
+        snprintf(type, sizeof(type), "%s", s);
+    struct sb_event ev = SB_EVENT_INIT;
+    ev.id = *id ? id : NULL;
+    ev.type = *type ? type : NULL;
+    /* one namespace for every Stripe trigger, so a future stripe.events
+     * poller deduplicates against the webhook */
+    ev.source = "stripe";
+    struct json_object *created;
+    if (json_object_object_get_ex(event, "created", &created) &&
+        json_object_is_type(created, json_type_int)) {
+        int64_t c = json_object_get_int64(created);
+        if (c > 0 && c < INT64_MAX / 1000)
+            ev.occurred_at_ms = c * 1000;
+    }
+    ev.payload = event;
+    ev.payload_json = (const char *)req->body;
+    ev.payload_json_len = req->body_len;
+    return sb->emit(call, &ev);
+}
