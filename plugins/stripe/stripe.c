@@ -15,6 +15,16 @@ static const struct sb_trigger triggers[] = {
         .teardown = stripe_webhook_teardown,
         .receive = stripe_webhook_receive,
     },
+    {
+        .name = "events",
+        .summary = "Catch up with GET /v1/events every interval: events the webhook never "
+                   "delivered, deduplicated against it",
+        .output = "the event as Stripe lists it (the same shape as the webhook's)",
+        .kind = SB_TRIGGER_POLL,
+        .params = stripe_events_params,
+        .poll = stripe_events_poll,
+        .poll_interval_ms = 300000,
+    },
     SB_END,
 };
 

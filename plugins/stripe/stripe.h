@@ -61,6 +61,11 @@ void stripe_webhook_teardown(const struct sb_host *sb, void *state);
 enum sb_status stripe_webhook_receive(const struct sb_host *sb, struct sb_call *call,
                                       const struct sb_request *req);
 
+/* --- events.c: stripe.events, the catch-up poller -------------------------- */
+
+extern const struct sb_param stripe_events_params[];
+enum sb_status stripe_events_poll(const struct sb_host *sb, struct sb_call *call);
+
 /* --- api.c: one request to the Stripe API -------------------------------- */
 
 /*
