@@ -12,7 +12,7 @@
 #include "log.h"
 #include "xalloc.h"
 
-/* after a failed poll: 1 s, doubling up to 5 min */
+/* after a failed poll: 1 s, doubling up to the interval or 5 min */
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 300000
 
@@ -119,16 +119,26 @@ static void *poll_main(void *arg)
         int64_t now = engine_now_ms();
         if (st == SB_OK) {
             backoff = 0;
-            next = c.next_poll_at_ms > now ? c.next_poll_at_ms : now + interval;
+            /* the time the plugin asked for, even if it has come already */
+            if (c.next_poll_at_ms)
+                next = c.next_poll_at_ms > now ? c.next_poll_at_ms : now;
+            else
+                next = now + interval;
         } else {
-            /* never sooner than the interval, doubling up to the cap */
-            backoff =
-                backoff ? backoff * 2 : (interval > BACKOFF_MIN_MS ? interval : BACKOFF_MIN_MS);
-            if (backoff > BACKOFF_MAX_MS)
-                backoff = BACKOFF_MAX_MS;
+            /* back off: from 1 s, doubling, up to the interval (at least 5
+             * minutes), so a transient failure is retried soon but a lasting
+             * one never polls more often than usual; a retry-after asked
+             * for by the plugin is honoured */
+            int64_t cap = interval > BACKOFF_MAX_MS ? interval : BACKOFF_MAX_MS;
+            backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
+            if (backoff > cap)
+                backoff = cap;
+            int64_t wait = backoff;
+            if (c.retry_after_s > 0 && c.retry_after_s * 1000 > wait)
+                wait = c.retry_after_s > cap / 1000 ? cap : c.retry_after_s * 1000;
             log_write(SB_LOG_WARN, c.context, "poll failed (next try in %lld ms): %s",
-                      (long long)backoff, c.error.len ? strbuf_str(&c.error) : "no reason given");
-            next = now + backoff;
+                      (long long)wait, c.error.len ? strbuf_str(&c.error) : "no reason given");
+            next = now + wait;
         }
         record_status(t, p, &c, st, next);
         call_release(&c);

@@ -393,7 +393,8 @@ enum sb_trigger_kind {
  * validate  checks rules between parameters that a table cannot express
  *           ("verify = hmac needs secret"); reports each problem with
  *           sb->config_error and returns SB_FAIL if there was one. Runs on
- *           `switchboard check` too; must not do I/O.
+ *           `switchboard check` too: no network I/O (reading local data,
+ *           such as time zone files, is fine).
  * setup     prepares per-binding state from the parameters (parse secrets,
  *           compile patterns); stores it with sb->set_state. SB_FAIL stops
  *           the engine from starting, with the error text.
