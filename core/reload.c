@@ -1,6 +1,7 @@
 #include "reload.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -67,7 +68,9 @@ void reload_now(struct engine *e, const char *why)
     struct workflow_set set;
     workflow_set_init(&set);
     workflow_set_load(&set, app->cfg.workflow_dir, &app->plugins, &d);
-    const char *running = e->current ? e->current->version : "none";
+    /* a copy: the running snapshot may be released below */
+    char running[sizeof(e->current->version)];
+    snprintf(running, sizeof(running), "%s", e->current ? e->current->version : "none");
     if (d.errors) {
         for (size_t i = 0; i < d.n; i++) {
             char *line = diag_format(&d.items[i]);

@@ -136,6 +136,7 @@ static void test_poll_first_silent_dedupe_cursor_backoff(void **state)
 static struct sb_proc rp;
 static atomic_int posted;
 static atomic_bool stop_posting;
+static atomic_int post_failures;
 
 static void *poster(void *arg)
 {
@@ -147,9 +148,15 @@ static void *poster(void *arg)
         char body[64];
         snprintf(body, sizeof(body), "{\"id\": \"r%03d\"}", i);
         struct http_reply r;
-        int rc = http_do("POST", url, h, body, strlen(body), 5000, &r);
-        assert_true(rc == 0 && r.status == 200);
+        int rc = http_do("POST", url, h, body, strlen(body), 10000, &r);
+        long status = r.status;
         http_reply_free(&r);
+        if (rc != 0 || status != 200) {
+            /* no cmocka assertions off the main thread: count, check later */
+            fprintf(stderr, "POST %s: rc %d status %ld\n", body, rc, status);
+            atomic_fetch_add(&post_failures, 1);
+            continue;
+        }
         atomic_fetch_add(&posted, 1);
         testkit_sleep_ms(10);
     }
@@ -220,6 +227,7 @@ static void test_reload_while_flowing(void **state)
     testkit_sleep_ms(1000);
     atomic_store(&stop_posting, true);
     pthread_join(t, NULL);
+    assert_int_equal(atomic_load(&post_failures), 0);
     int n = atomic_load(&posted);
     char sql[128];
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM runs WHERE status = 'succeeded'");
