@@ -16,16 +16,15 @@
 
 #define WEBHOOK_SECRET "whsec_catchup_test_secret"
 
-static const char *evt(const char *id, const char *type)
+/* An event as Stripe lists it, into out (the stand-in's thread and the
+ * test's each use their own buffers). */
+static const char *evt(char *out, size_t outlen, const char *id, const char *type)
 {
-    static char buf[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof(buf[k]),
+    snprintf(out, outlen,
              "{\"id\": \"%s\", \"object\": \"event\", \"type\": \"%s\", \"created\": 1700000000, "
              "\"data\": {\"object\": {\"id\": \"pi_%s\", \"amount\": 5000}}}",
              id, type, id + 4);
-    return buf[k];
+    return out;
 }
 
 /* /v1/events: before the webhook test, only evt_old exists; after, two
@@ -40,15 +39,16 @@ static bool events_route(void *arg, const struct standin_request *req, struct st
             (struct standin_reply){401, NULL, "{\"error\": {\"message\": \"bad key\"}}", NULL, 0};
         return false;
     }
+    char a[256], b[256];
     if (strstr(req->query, "ending_before=evt_old"))
         snprintf(buf, buflen, "{\"object\": \"list\", \"has_more\": false, \"data\": [%s, %s]}",
-                 evt("evt_missed", "payment_intent.succeeded"),
-                 evt("evt_hooked", "payment_intent.succeeded"));
+                 evt(a, sizeof(a), "evt_missed", "payment_intent.succeeded"),
+                 evt(b, sizeof(b), "evt_hooked", "payment_intent.succeeded"));
     else if (strstr(req->query, "ending_before=evt_missed"))
         snprintf(buf, buflen, "{\"object\": \"list\", \"has_more\": false, \"data\": []}");
     else
         snprintf(buf, buflen, "{\"object\": \"list\", \"has_more\": true, \"data\": [%s]}",
-                 evt("evt_old", "payment_intent.succeeded"));
+                 evt(a, sizeof(a), "evt_old", "payment_intent.succeeded"));
     *reply = (struct standin_reply){200, NULL, buf, NULL, 0};
     return false;
 }
@@ -83,7 +83,9 @@ static void test_catch_up_runs_once(void **state)
     assert_true(standin_wait(api, "/v1/events", 1, 10000));
     testkit_sleep_ms(300);
     /* evt_hooked arrives by webhook, signed as Stripe signs */
-    const char *body = evt("evt_hooked", "payment_intent.succeeded");
+    char hooked_body[256];
+    const char *body =
+        evt(hooked_body, sizeof(hooked_body), "evt_hooked", "payment_intent.succeeded");
     char tmpl[400];
     snprintf(tmpl, sizeof(tmpl), "%s/body.json", p.dir);
     FILE *f = fopen(tmpl, "w");
