@@ -400,11 +400,20 @@ static enum sb_status host_emit(struct sb_call *call, const struct sb_event *ev)
         r->payload = ev->payload ? ev->payload : json_object_new_object();
         r->occurred_at_ms = ev->occurred_at_ms;
         r->payload_json = NULL;
+        r->payload_json_borrowed = NULL;
         r->record_only =
             ev->size >= offsetof(struct sb_event, record_only) + sizeof(bool) && ev->record_only;
         if (ev->size >= offsetof(struct sb_event, payload_json_len) + sizeof(size_t) &&
-            ev->payload_json && ev->payload && ev->payload_json_len)
-            r->payload_json = xstrndup(ev->payload_json, ev->payload_json_len);
+            ev->payload_json && ev->payload && ev->payload_json_len) {
+            const struct sb_request *req = call->rx_body;
+            /* the whole request body (NUL-terminated after it, and alive
+             * until the request is answered) is used in place */
+            if (req && ev->payload_json == (const char *)req->body &&
+                ev->payload_json_len == req->body_len)
+                r->payload_json_borrowed = ev->payload_json;
+            else
+                r->payload_json = xstrndup(ev->payload_json, ev->payload_json_len);
+        }
         return SB_OK;
     }
     if (call->hooks && call->hooks->emit)

@@ -41,8 +41,11 @@ struct receive_result {
         char *source;
         struct json_object *payload;
         int64_t occurred_at_ms;
-        char *payload_json; /* the text as received, when the plugin gave it */
-        bool record_only;   /* store for dedupe, start no run */
+        char *payload_json;                /* the text as received, when the plugin gave it */
+        const char *payload_json_borrowed; /* that text is the request body,
+                                              which outlives the event: not
+                                              copied */
+        bool record_only;                  /* store for dedupe, start no run */
     } * events;
     size_t n_events;
     size_t cap_events;
@@ -92,6 +95,7 @@ struct sb_call {
     struct strbuf *dry_out; /* dry runs: where requests are printed */
     /* receive */
     struct receive_result *rx;
+    const struct sb_request *rx_body; /* the request being received */
     /* poll */
     int64_t next_poll_at_ms; /* 0: the interval */
     const struct call_hooks *hooks;

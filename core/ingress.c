@@ -61,6 +61,7 @@ struct request {
     struct pending_event {
         struct store_append append;
         char *payload;
+        const char *payload_ref; /* the request body, when the payload is it */
         char *source;
         const char **wf_names;
         const char **wf_hashes;
@@ -364,6 +365,7 @@ static enum MHD_Result handle_hook(struct request *r, const char *method, const 
     call.params = call_params_copy(first->trigger_static);
     call.state = first->trigger_state;
     call.rx = &r->rx;
+    call.rx_body = &req;
     call.hooks = &in->engine->hooks;
     enum sb_status st = t->desc.receive(&core_host, &call, &req);
     json_object_put(call.params);
@@ -407,7 +409,9 @@ static enum MHD_Result handle_hook(struct request *r, const char *method, const 
             ev->id = xstrdup(gen);
         }
         pe->source = ev->source ? xstrdup(ev->source) : xasprintf("%s:%s", t->full_name, hook);
-        if (ev->payload_json) {
+        if (ev->payload_json_borrowed) {
+            pe->payload_ref = ev->payload_json_borrowed; /* the body itself */
+        } else if (ev->payload_json) {
             pe->payload = ev->payload_json;
             ev->payload_json = NULL;
         } else {
@@ -430,7 +434,7 @@ static enum MHD_Result handle_hook(struct request *r, const char *method, const 
         /* when it arrived: purges and dedupe windows count from there, not
          * from a time the provider claims */
         a->received_at_ms = r->started_ms;
-        a->payload = pe->payload;
+        a->payload = pe->payload ? pe->payload : pe->payload_ref;
         a->envelope = r->envelope;
         a->workflows = pe->wf_names;
         a->workflow_hashes = pe->wf_hashes;
@@ -604,6 +608,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 /* answered before reading the body */
                 return send_error(conn, in, 413, "request body too large", NULL);
             }
+            strbuf_grow(&r->body, (size_t)n); /* one allocation for the body */
         }
         return MHD_YES;
     }

@@ -132,6 +132,14 @@ sqlite3_stmt *sqlite_rstmt(struct store *s, const char *sql)
     return cached_stmt(s->rdb, s->rcache, sizeof(s->rcache) / sizeof(s->rcache[0]), sql);
 }
 
+void sqlite_bind_static(sqlite3_stmt *st, int i, const char *text)
+{
+    if (text)
+        sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
 void sqlite_bind_text(sqlite3_stmt *st, int i, const char *text)
 {
     if (text)

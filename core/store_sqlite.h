@@ -101,7 +101,10 @@ int sqlite_exec(sqlite3 *db, const char *sql);
  * (under rlock), reset and with bindings cleared. NULL on error (logged). */
 sqlite3_stmt *sqlite_wstmt(struct store *s, const char *sql);
 sqlite3_stmt *sqlite_rstmt(struct store *s, const char *sql);
-/* Bind a string or NULL. */
+/* Bind a string or NULL (copied). */
 void sqlite_bind_text(sqlite3_stmt *st, int i, const char *text);
+/* Bind a string or NULL without copying: text must stay valid until the
+ * statement is stepped and its bindings cleared. */
+void sqlite_bind_static(sqlite3_stmt *st, int i, const char *text);
 
 #endif

@@ -97,9 +97,13 @@ static int do_append(struct store *s, struct store_append *a)
     sqlite_bind_text(st, 2, a->event_id);
     sqlite_bind_text(st, 3, a->type ? a->type : "");
     sqlite3_bind_int64(st, 4, a->received_at_ms);
-    sqlite_bind_text(st, 5, a->payload ? a->payload : "{}");
-    sqlite_bind_text(st, 6, a->envelope ? a->envelope : "{}");
-    if (step_done(s, st) < 0)
+    /* the big values are bound in place: they live until the write is
+     * done, and the bindings are cleared right after the step */
+    sqlite_bind_static(st, 5, a->payload ? a->payload : "{}");
+    sqlite_bind_static(st, 6, a->envelope ? a->envelope : "{}");
+    int rc = step_done(s, st);
+    sqlite3_clear_bindings(st);
+    if (rc < 0)
         return -1;
     if (sqlite3_changes(s->wdb) == 0) {
         a->result = STORE_DUPLICATE;

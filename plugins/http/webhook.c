@@ -10,6 +10,7 @@
  *             webhook-signature, whsec_ secrets, +-5 minutes).
  * All comparisons are constant-time over the raw body's signature.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,6 +394,11 @@ static enum sb_status verify_hmac(const struct sb_host *sb, struct sb_call *call
     size_t slen = strlen(sig);
     if (w->base64) {
         sent_len = sb->base64_decode(sig, slen, sent, sizeof(sent));
+        /* only canonical text counts: padding bits cannot be varied */
+        char canon[SB_HASH_MAX_SIZE * 2];
+        if (sent_len > 0 && (sb->base64_encode(sent, (size_t)sent_len, canon, sizeof(canon)) < 0 ||
+                             strcmp(canon, sig) != 0))
+            sent_len = -1;
     } else if (slen % 2 == 0 && slen / 2 <= sizeof(sent)) {
         sent_len = (int)(slen / 2);
         for (size_t i = 0; i < slen / 2 && sent_len >= 0; i++) {
@@ -492,6 +498,11 @@ static enum sb_status verify_standard(const struct sb_host *sb, struct sb_call *
         if (n > 3 && strncmp(p, "v1,", 3) == 0) {
             unsigned char sent[SB_HASH_MAX_SIZE + 4];
             int len = sb->base64_decode(p + 3, n - 3, sent, sizeof(sent));
+            /* only canonical text counts: padding bits cannot be varied */
+            char canon[SB_HASH_MAX_SIZE * 2];
+            if (len == 32 && (sb->base64_encode(sent, 32, canon, sizeof(canon)) < 0 ||
+                              strlen(canon) != n - 3 || memcmp(canon, p + 3, n - 3) != 0))
+                len = -1;
             for (size_t k = 0; len == 32 && k < w->n_secrets; k++)
                 if (sb->ct_equal(sent, expected[k], 32))
                     return SB_OK;
@@ -534,6 +545,37 @@ static bool content_type_is(const char *ct, const char *want)
     return strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* One JSON tokener per server thread, reset for each body: receive runs
+ * for every request, and a tokener costs a few allocations to make. Freed
+ * when the thread ends (the server's threads end before plugins unload). */
+static pthread_key_t tokener_key;
+static pthread_once_t tokener_once = PTHREAD_ONCE_INIT;
+
+static void tokener_free(void *tok)
+{
+    json_tokener_free(tok);
+}
+
+static void tokener_key_make(void)
+{
+    pthread_key_create(&tokener_key, tokener_free);
+}
+
+static struct json_tokener *thread_tokener(void)
+{
+    pthread_once(&tokener_once, tokener_key_make);
+    struct json_tokener *tok = pthread_getspecific(tokener_key);
+    if (!tok) {
+        tok = json_tokener_new();
+        if (!tok || pthread_setspecific(tokener_key, tok) != 0) {
+            json_tokener_free(tok);
+            return NULL;
+        }
+    }
+    json_tokener_reset(tok);
+    return tok;
+}
+
 /* The body as the event payload: JSON, form fields, or text. *verbatim is
  * set when the payload is the body parsed as JSON (so its text can be
  * stored as it came). */
@@ -553,12 +595,13 @@ static enum sb_status parse_body(const struct sb_host *sb, struct sb_call *call,
     }
     bool jsonish = !*ct || content_type_is(ct, "application/json") || strstr(ct, "+json");
     if (jsonish) {
-        struct json_tokener *tok = json_tokener_new();
+        struct json_tokener *tok = thread_tokener();
+        if (!tok)
+            return sb->reject(call, 503, "out of memory");
         struct json_object *v =
             json_tokener_parse_ex(tok, (const char *)req->body, (int)req->body_len);
         bool ok = v && json_tokener_get_error(tok) == json_tokener_success &&
                   (size_t)json_tokener_get_parse_end(tok) == req->body_len;
-        json_tokener_free(tok);
         if (!ok) {
             json_object_put(v);
             return sb->reject(call, 400, "body is not valid JSON");

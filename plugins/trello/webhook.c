@@ -119,6 +119,11 @@ static bool signature_ok(const struct sb_host *sb, const struct trello_hook *h,
     int n = sb->base64_decode(sig, strlen(sig), sent, sizeof(sent));
     if (n != SHA1_LEN)
         return false;
+    /* only the canonical text of those bytes counts (as the reference
+     * libraries compare text): padding bits cannot be varied */
+    char canon[SB_HASH_MAX_SIZE * 2];
+    if (sb->base64_encode(sent, (size_t)n, canon, sizeof(canon)) < 0 || strcmp(canon, sig) != 0)
+        return false;
     struct sb_bytes parts[] = {
         {req->body, req->body_len},
         {h->callback_url, strlen(h->callback_url)},

@@ -3,7 +3,9 @@
  * Prints events per second completed (from the first post to the last call
  * reaching the sink) and the latency from each webhook's acknowledgment to
  * its call reaching the sink (p50, p99, max).
- *   usage: bench_e2e [EVENTS] [CLIENTS] [WORKERS]
+ *   usage: bench_e2e [EVENTS] [CLIENTS] [WORKERS] [RATE]
+ * RATE (events per second, all clients together) paces the posts, to see
+ * latency at a steady load rather than the queue a burst builds.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -16,7 +18,8 @@
 #include "standin.h"
 #include "testkit.h"
 
-static int events = 5000, clients = 16, workers = 4;
+static int events = 5000, clients = 16, workers = 4, rate = 0;
+static int64_t start_ms;
 static int64_t *acked_at;
 static atomic_int next_event;
 static char url[128];
@@ -27,6 +30,13 @@ static void *client(void *arg)
     const char *h[] = {"Content-Type: application/json", NULL};
     int i;
     while ((i = atomic_fetch_add(&next_event, 1)) < events) {
+        if (rate > 0) {
+            /* event i is due at start + i/rate */
+            int64_t due = start_ms + (int64_t)i * 1000 / rate;
+            int64_t now = testkit_now_ms();
+            if (due > now)
+                testkit_sleep_ms(due - now);
+        }
         char body[96];
         snprintf(body, sizeof(body), "{\"id\": \"e%d\", \"amount\": %d}", i, i);
         struct http_reply r;
@@ -51,6 +61,8 @@ int main(int argc, char **argv)
         clients = (int)strtol(argv[2], NULL, 10);
     if (argc > 3)
         workers = (int)strtol(argv[3], NULL, 10);
+    if (argc > 4)
+        rate = (int)strtol(argv[4], NULL, 10);
     acked_at = calloc((size_t)events, sizeof(*acked_at));
     struct standin *sink;
     if (standin_start(&sink) < 0)
@@ -73,6 +85,7 @@ int main(int argc, char **argv)
         return 1;
     snprintf(url, sizeof(url), "%s/hooks/bench", p.base_url);
     int64_t t0 = testkit_now_ms();
+    start_ms = t0;
     pthread_t *t = calloc((size_t)clients, sizeof(*t));
     for (int i = 0; i < clients; i++)
         pthread_create(&t[i], NULL, client, NULL);
@@ -103,7 +116,10 @@ int main(int argc, char **argv)
     }
     qsort(lat, m, sizeof(*lat), cmp64);
     double secs = (double)(last - t0) / 1000.0;
-    printf("events %d, clients %d, workers %d\n", events, clients, workers);
+    printf("events %d, clients %d, workers %d, %s\n", events, clients, workers,
+           rate ? "paced" : "as fast as the clients go");
+    if (rate)
+        printf("offered rate %d events/s\n", rate);
     printf("acknowledged in %.2f s (%.0f/s); completed (reached the sink) in %.2f s: %.0f "
            "events/s\n",
            (double)(posted - t0) / 1000.0, events / ((double)(posted - t0) / 1000.0), secs,

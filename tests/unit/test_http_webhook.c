@@ -844,6 +844,11 @@ static void test_standard_official_vector(void **state)
     /* the altered twin */
     std_request(&r, STD_ID, "1614265330", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA=");
     expect_rejected(&h, &r, 401, "invalid signature");
+    /* Regression: E -> F in the last character changes only padding bits,
+     * so it decodes to the same bytes; it used to be accepted. Only the
+     * canonical text counts, as in the reference libraries. */
+    std_request(&r, STD_ID, "1614265330", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OF=");
+    expect_rejected(&h, &r, 401, "invalid signature");
     /* the right signature under another scheme name does not count */
     std_request(&r, STD_ID, "1614265330", "v1a,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     expect_rejected(&h, &r, 401, "invalid signature");
