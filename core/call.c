@@ -210,6 +210,17 @@ void receive_result_release(struct receive_result *rx)
 
 /* --- the host functions -------------------------------------------------- */
 
+/* printf-like host functions (prototypes carry the format attributes) */
+static void host_log(struct sb_call *call, enum sb_log_level level, const char *fmt, ...)
+    SB_PRINTF(3, 4);
+static enum sb_status host_fail(struct sb_call *call, const char *fmt, ...) SB_PRINTF(2, 3);
+static enum sb_status host_retry(struct sb_call *call, int64_t after_s, const char *fmt, ...)
+    SB_PRINTF(3, 4);
+static void host_config_error(struct sb_call *call, const char *param, const char *fmt, ...)
+    SB_PRINTF(3, 4);
+static enum sb_status host_reject(struct sb_call *call, int status, const char *fmt, ...)
+    SB_PRINTF(3, 4);
+
 static void host_log(struct sb_call *call, enum sb_log_level level, const char *fmt, ...)
 {
     va_list ap;

@@ -27,6 +27,10 @@ void diag_release(struct diag *d)
 
 static void diag_vadd(struct diag *d, int warning, const char *file, int line, const char *section,
                       const char *key, const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
+
+static void diag_vadd(struct diag *d, int warning, const char *file, int line, const char *section,
+                      const char *key, const char *fmt, va_list ap)
 {
     XGROW(d->items, d->cap, d->n + 1);
     struct diag_item *it = &d->items[d->n++];
