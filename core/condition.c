@@ -23,6 +23,7 @@
 #include <json-c/json.h>
 
 #include "strbuf.h"
+#include "strlit.h"
 #include "template.h"
 #include "template_internal.h"
 #include "xalloc.h"
@@ -168,49 +169,16 @@ static bool word_is(const char *w, size_t len, const char *kw)
     return true;
 }
 
-/* A quoted string with \\ \" \' \n \t \r escapes, at p->pos. */
+/* A quoted string literal (strlit.h) at p->pos. */
 static int lex_string(struct cparser *p, struct operand *o)
 {
     size_t start = p->pos;
-    char quote = p->text[p->pos++];
     struct strbuf sb = STRBUF_INIT;
-    for (;;) {
-        char c = p->text[p->pos];
-        if (c == '\0') {
-            strbuf_release(&sb);
-            return cerror(p, start, "unterminated string");
-        }
-        p->pos++;
-        if (c == quote)
-            break;
-        if (c != '\\') {
-            strbuf_addch(&sb, c);
-            continue;
-        }
-        c = p->text[p->pos];
-        switch (c) {
-        case 'n':
-            strbuf_addch(&sb, '\n');
-            break;
-        case 't':
-            strbuf_addch(&sb, '\t');
-            break;
-        case 'r':
-            strbuf_addch(&sb, '\r');
-            break;
-        case '\\':
-        case '"':
-        case '\'':
-            strbuf_addch(&sb, c);
-            break;
-        case '\0':
-            strbuf_release(&sb);
-            return cerror(p, start, "unterminated string");
-        default:
-            strbuf_release(&sb);
-            return cerror(p, p->pos - 1, "unknown escape '\\%c'", c);
-        }
-        p->pos++;
+    char why[64];
+    size_t at;
+    if (strlit_scan(p->text, &p->pos, &sb, why, sizeof(why), &at) != 0) {
+        strbuf_release(&sb);
+        return cerror(p, at, "%s", why);
     }
     o->len = sb.len;
     o->text = strbuf_detach(&sb, NULL);

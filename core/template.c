@@ -22,6 +22,7 @@
 #include <json-c/json.h>
 #include <switchboard/plugin.h>
 
+#include "strlit.h"
 #include "template_internal.h"
 #include "xalloc.h"
 
@@ -180,85 +181,18 @@ static int hex_value(char c)
     return -1;
 }
 
-static void add_utf8(struct strbuf *sb, unsigned cp)
-{
-    if (cp < 0x80) {
-        strbuf_addch(sb, (char)cp);
-    } else if (cp < 0x800) {
-        strbuf_addch(sb, (char)(0xc0 | (cp >> 6)));
-        strbuf_addch(sb, (char)(0x80 | (cp & 0x3f)));
-    } else {
-        strbuf_addch(sb, (char)(0xe0 | (cp >> 12)));
-        strbuf_addch(sb, (char)(0x80 | ((cp >> 6) & 0x3f)));
-        strbuf_addch(sb, (char)(0x80 | (cp & 0x3f)));
-    }
-}
-
 /*
- * A string literal in double or single quotes at p->pos, with the escapes
+ * A string literal (strlit.h) in double or single quotes at p->pos, with the escapes
  * \n \t \r \\ \" \' \/ and \uXXXX (not surrogates). *out: caller owns.
  */
 static int parse_string(struct parser *p, char **out, size_t *outlen)
 {
-    size_t start = p->pos;
-    char quote = p->text[p->pos++];
     struct strbuf sb = STRBUF_INIT;
-    for (;;) {
-        char c = p->text[p->pos];
-        if (c == '\0') {
-            strbuf_release(&sb);
-            return parse_error(p, start, "unterminated string");
-        }
-        p->pos++;
-        if (c == quote)
-            break;
-        if (c != '\\') {
-            strbuf_addch(&sb, c);
-            continue;
-        }
-        char e = p->text[p->pos];
-        switch (e) {
-        case 'n':
-            strbuf_addch(&sb, '\n');
-            break;
-        case 't':
-            strbuf_addch(&sb, '\t');
-            break;
-        case 'r':
-            strbuf_addch(&sb, '\r');
-            break;
-        case '\\':
-        case '"':
-        case '\'':
-        case '/':
-            strbuf_addch(&sb, e);
-            break;
-        case 'u': {
-            unsigned cp = 0;
-            for (int i = 1; i <= 4; i++) {
-                int h = hex_value(p->text[p->pos + (size_t)i]);
-                if (h < 0) {
-                    strbuf_release(&sb);
-                    return parse_error(p, p->pos - 1, "bad \\u escape");
-                }
-                cp = cp * 16 + (unsigned)h;
-            }
-            if (cp >= 0xd800 && cp <= 0xdfff) {
-                strbuf_release(&sb);
-                return parse_error(p, p->pos - 1, "surrogate in \\u escape");
-            }
-            add_utf8(&sb, cp);
-            p->pos += 4;
-            break;
-        }
-        case '\0':
-            strbuf_release(&sb);
-            return parse_error(p, start, "unterminated string");
-        default:
-            strbuf_release(&sb);
-            return parse_error(p, p->pos - 1, "unknown escape '\\%c'", e);
-        }
-        p->pos++;
+    char why[64];
+    size_t at;
+    if (strlit_scan(p->text, &p->pos, &sb, why, sizeof(why), &at) != 0) {
+        strbuf_release(&sb);
+        return parse_error(p, at, "%s", why);
     }
     *outlen = sb.len;
     *out = strbuf_detach(&sb, NULL);

@@ -90,6 +90,11 @@ static const char *eval_error(const char *text)
 static void test_comparisons(void **state)
 {
     (void)state;
+    /* string literals take the template escapes, \\u and \\/ included */
+    assert_cond("{{ event.name }} == 'Order \\u00231001'", true);
+    assert_cond("'a\\/b' == \"a/b\"", true);
+    assert_cond("'caf\\u00e9' == 'caf\xc3\xa9'", true);
+    assert_cond("'caf\\u00e9' == 'cafe'", false);
     assert_cond("{{ event.amount }} >= 5000", false);
     assert_string_equal(whybuf, "4200 >= 5000 is false");
     assert_cond("{{ event.amount }} >= 4200", true);
@@ -283,6 +288,8 @@ static void test_parse_errors(void **state)
     assert_string_equal(parse_error("x == {{ event.amount"), "unclosed '{{' at column 6");
     assert_string_equal(parse_error("x == \"abc"), "unterminated string at column 6");
     assert_string_equal(parse_error("x == 'a\\qb'"), "unknown escape '\\q' at column 8");
+    assert_string_equal(parse_error("x == '\\u12'"), "bad \\u escape at column 7");
+    assert_string_equal(parse_error("x == '\\ud800'"), "surrogate in \\u escape at column 7");
     assert_string_equal(parse_error("a == b\n  or"), "expected an operand at line 2, column 5");
 
     char deep[300];
