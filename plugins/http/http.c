@@ -1,5 +1,37 @@
-/* The http plugin's descriptor tables. */
+/* The http plugin's descriptor tables, and what its triggers share. */
 #include "http.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+/* Shared by the webhook and poll triggers (http.h). */
+struct json_object *http_json_path(struct json_object *root, const char *path)
+{
+    struct json_object *cur = root;
+    const char *p = path ? path : "";
+    while (cur && *p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        char key[256];
+        if (n >= sizeof(key))
+            return NULL;
+        memcpy(key, p, n);
+        key[n] = '\0';
+        struct json_object *next = NULL;
+        if (json_object_is_type(cur, json_type_array)) {
+            char *e;
+            long idx = strtol(key, &e, 10);
+            next = (*e || idx < 0) ? NULL : json_object_array_get_idx(cur, (size_t)idx);
+        } else if (!json_object_object_get_ex(cur, key, &next)) {
+            next = NULL;
+        }
+        cur = next;
+        p += n + (dot ? 1 : 0);
+    }
+    return cur;
+}
 
 static const struct sb_trigger triggers[] = {
     {

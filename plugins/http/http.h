@@ -5,6 +5,8 @@
 
 #include <switchboard/plugin.h>
 
+struct json_object;
+
 extern const struct sb_param http_webhook_params[];
 enum sb_status http_webhook_validate(const struct sb_host *sb, struct sb_call *call);
 enum sb_status http_webhook_setup(const struct sb_host *sb, struct sb_call *call);
@@ -28,5 +30,10 @@ enum sb_status http_send_webhook_run(const struct sb_host *sb, struct sb_call *c
 int http_standard_sign(const struct sb_host *sb, const char *secret, const char *id,
                        const char *timestamp, const void *body, size_t len, char *out,
                        size_t out_size);
+
+/* The value at a dotted path ("data.items.0": object keys, and array
+ * indexes in decimal) of a JSON document; NULL or "" is the root. NULL when
+ * the path does not exist. Borrowed from root. */
+struct json_object *http_json_path(struct json_object *root, const char *path);
 
 #endif

@@ -92,33 +92,6 @@ const struct sb_param http_poll_params[] = {
     SB_END,
 };
 
-/* The value at a dotted path; "" or NULL is the root. */
-static struct json_object *at_path(struct json_object *root, const char *path)
-{
-    struct json_object *cur = root;
-    const char *p = path ? path : "";
-    while (cur && *p) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        char key[256];
-        if (n >= sizeof(key))
-            return NULL;
-        memcpy(key, p, n);
-        key[n] = '\0';
-        struct json_object *next = NULL;
-        if (json_object_is_type(cur, json_type_array)) {
-            char *e;
-            long idx = strtol(key, &e, 10);
-            next = (*e || idx < 0) ? NULL : json_object_array_get_idx(cur, (size_t)idx);
-        } else if (!json_object_object_get_ex(cur, key, &next)) {
-            next = NULL;
-        }
-        cur = next;
-        p += n + (dot ? 1 : 0);
-    }
-    return cur;
-}
-
 static bool scalar(struct json_object *v)
 {
     return v && !json_object_is_type(v, json_type_object) &&
@@ -180,7 +153,7 @@ enum sb_status http_poll_validate(const struct sb_host *sb, struct sb_call *call
 static void item_id(const struct sb_host *sb, struct json_object *item, const char *path, char *out,
                     size_t outlen)
 {
-    struct json_object *v = path ? at_path(item, path) : NULL;
+    struct json_object *v = path ? http_json_path(item, path) : NULL;
     if (scalar(v)) {
         snprintf(out, outlen, "%s", json_object_get_string(v));
         return;
@@ -257,7 +230,7 @@ enum sb_status http_poll_poll(const struct sb_host *sb, struct sb_call *call)
             st = sb->retry(call, -1, "the response is not JSON");
             break;
         }
-        struct json_object *arr = at_path(doc, sb->param_string(call, "items"));
+        struct json_object *arr = http_json_path(doc, sb->param_string(call, "items"));
         if (!arr || !json_object_is_type(arr, json_type_array)) {
             json_object_put(doc);
             free(link);
@@ -271,7 +244,7 @@ enum sb_status http_poll_poll(const struct sb_host *sb, struct sb_call *call)
             struct json_object *item = json_object_array_get_idx(arr, i);
             char id[256], type[128] = "http.poll.item";
             item_id(sb, item, id_path, id, sizeof(id));
-            struct json_object *tv = type_path ? at_path(item, type_path) : NULL;
+            struct json_object *tv = type_path ? http_json_path(item, type_path) : NULL;
             if (scalar(tv))
                 snprintf(type, sizeof(type), "%s", json_object_get_string(tv));
             struct sb_event ev = SB_EVENT_INIT;
@@ -284,14 +257,15 @@ enum sb_status http_poll_poll(const struct sb_host *sb, struct sb_call *call)
             fresh += !ev.record_only;
         }
         const char *cpath = sb->param_string(call, "cursor");
-        struct json_object *cv = cpath ? at_path(doc, cpath) : NULL;
+        struct json_object *cv = cpath ? http_json_path(doc, cpath) : NULL;
         if (scalar(cv)) {
             free(new_cursor);
             new_cursor = strdup(json_object_get_string(cv));
         }
         /* the next page: a Link header, or a URL or cursor in the body */
         char *next_url = link;
-        struct json_object *nv = next_url ? NULL : at_path(doc, sb->param_string(call, "next"));
+        struct json_object *nv =
+            next_url ? NULL : http_json_path(doc, sb->param_string(call, "next"));
         if (!next_url && sb->param_string(call, "next") && scalar(nv)) {
             const char *v = json_object_get_string(nv);
             if (strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0)

@@ -512,33 +512,6 @@ static enum sb_status verify_standard(const struct sb_host *sb, struct sb_call *
     return sb->reject(call, 401, "invalid signature");
 }
 
-/* The value at a dotted path ("data.items.0.id") of a JSON document. */
-static struct json_object *json_path(struct json_object *root, const char *path)
-{
-    struct json_object *cur = root;
-    const char *p = path;
-    while (cur && *p) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        char key[256];
-        if (n >= sizeof(key))
-            return NULL;
-        memcpy(key, p, n);
-        key[n] = '\0';
-        struct json_object *next = NULL;
-        if (json_object_is_type(cur, json_type_array)) {
-            char *e;
-            long idx = strtol(key, &e, 10);
-            next = (*e || idx < 0) ? NULL : json_object_array_get_idx(cur, (size_t)idx);
-        } else if (!json_object_object_get_ex(cur, key, &next)) {
-            next = NULL;
-        }
-        cur = next;
-        p += n + (dot ? 1 : 0);
-    }
-    return cur;
-}
-
 static bool content_type_is(const char *ct, const char *want)
 {
     size_t n = strlen(want);
@@ -651,7 +624,7 @@ enum sb_status http_webhook_receive(const struct sb_host *sb, struct sb_call *ca
     if (w->id_header)
         ev.id = sb->header(req, w->id_header);
     if (!ev.id && w->id_path) {
-        struct json_object *v = json_path(payload, w->id_path);
+        struct json_object *v = http_json_path(payload, w->id_path);
         if (v && !json_object_is_type(v, json_type_null) &&
             !json_object_is_type(v, json_type_object) && !json_object_is_type(v, json_type_array)) {
             snprintf(idbuf, sizeof(idbuf), "%s", json_object_get_string(v));
@@ -662,7 +635,7 @@ enum sb_status http_webhook_receive(const struct sb_host *sb, struct sb_call *ca
     if (w->type_header && sb->header(req, w->type_header))
         ev.type = sb->header(req, w->type_header);
     else if (w->type_path) {
-        struct json_object *v = json_path(payload, w->type_path);
+        struct json_object *v = http_json_path(payload, w->type_path);
         if (v && json_object_is_type(v, json_type_string)) {
             snprintf(typebuf, sizeof(typebuf), "%s", json_object_get_string(v));
             ev.type = typebuf;

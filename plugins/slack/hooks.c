@@ -18,29 +18,13 @@
 
 static const char *const response_types[] = {"ephemeral", "in_channel", NULL};
 
-#define TEXT_HELP                                                                                  \
-    "the message (mrkdwn); values inserted by templates are Slack-escaped (& < > become "          \
-    "&amp; &lt; &gt;) so event data cannot mention or link; '| raw' opts a value out on purpose"
-#define BLOCKS_HELP                                                                                \
-    "Block Kit blocks as a JSON array; inserted values are JSON- and Slack-escaped (& < >), so "   \
-    "payload data cannot mention or link; '| raw' opts a value out"
-
 const struct sb_param slack_incoming_webhook_params[] = {
     {.name = "url",
      .type = SB_PARAM_SECRET,
      .flags = SB_PARAM_REQUIRED,
      .help = "the webhook URL, https://hooks.slack.com/services/T.../B.../...; it is the "
              "credential, so give it as ${env:NAME}"},
-    {.name = "text",
-     .type = SB_PARAM_STRING,
-     .flags = SB_PARAM_TEMPLATE,
-     .escape = SB_ESCAPE_SLACK,
-     .help = TEXT_HELP},
-    {.name = "blocks",
-     .type = SB_PARAM_STRING,
-     .flags = SB_PARAM_TEMPLATE,
-     .escape = SB_ESCAPE_SLACK_JSON,
-     .help = BLOCKS_HELP},
+    SLACK_CONTENT_PARAMS,
     SB_END,
 };
 
@@ -51,16 +35,7 @@ const struct sb_param slack_respond_params[] = {
      .escape = SB_ESCAPE_URL,
      .help = "where to reply: the command's or interaction's response_url, usually "
              "{{ event.response_url }}"},
-    {.name = "text",
-     .type = SB_PARAM_STRING,
-     .flags = SB_PARAM_TEMPLATE,
-     .escape = SB_ESCAPE_SLACK,
-     .help = TEXT_HELP},
-    {.name = "blocks",
-     .type = SB_PARAM_STRING,
-     .flags = SB_PARAM_TEMPLATE,
-     .escape = SB_ESCAPE_SLACK_JSON,
-     .help = BLOCKS_HELP},
+    SLACK_CONTENT_PARAMS,
     {.name = "response_type",
      .type = SB_PARAM_ENUM,
      .def = "ephemeral",

@@ -31,6 +31,23 @@ enum sb_status slack_verify_request(const struct sb_host *sb, struct sb_call *ca
 
 /* --- actions -------------------------------------------------------------- */
 
+/* The message content every message action takes: text (Slack-escaped)
+ * and blocks (JSON- and Slack-escaped), read by slack_add_content. */
+#define SLACK_CONTENT_PARAMS                                                                       \
+    {.name = "text",                                                                               \
+     .type = SB_PARAM_STRING,                                                                      \
+     .flags = SB_PARAM_TEMPLATE,                                                                   \
+     .escape = SB_ESCAPE_SLACK,                                                                    \
+     .help = "the message (mrkdwn); values inserted by templates are Slack-escaped (& < > "        \
+             "become &amp; &lt; &gt;) so event data cannot mention or link; '| raw' opts a "       \
+             "value out on purpose"},                                                              \
+    {                                                                                              \
+        .name = "blocks", .type = SB_PARAM_STRING, .flags = SB_PARAM_TEMPLATE,                     \
+        .escape = SB_ESCAPE_SLACK_JSON,                                                            \
+        .help = "Block Kit blocks as a JSON array; inserted values are JSON- and Slack-escaped "   \
+                "(& < >), so payload data cannot mention or link; '| raw' opts a value out"        \
+    }
+
 extern const struct sb_param slack_post_message_params[];
 extern const struct sb_param slack_update_message_params[];
 extern const struct sb_param slack_incoming_webhook_params[];

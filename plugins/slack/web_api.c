@@ -24,12 +24,6 @@
         .name = "token", .type = SB_PARAM_SECRET, .flags = SB_PARAM_REQUIRED,                      \
         .help = "the bot (xoxb-) or user (xoxp-) token, with the chat:write scope"                 \
     }
-#define TEXT_HELP                                                                                  \
-    "the message (mrkdwn); values inserted by templates are Slack-escaped (& < > become "          \
-    "&amp; &lt; &gt;) so event data cannot mention or link; '| raw' opts a value out on purpose"
-#define BLOCKS_HELP                                                                                \
-    "Block Kit blocks as a JSON array; inserted values are JSON- and Slack-escaped (& < >), so "   \
-    "payload data cannot mention or link; '| raw' opts a value out"
 #define API_BASE_PARAM                                                                             \
     {                                                                                              \
         .name = "api_base", .type = SB_PARAM_STRING, .def = DEFAULT_API_BASE,                      \
@@ -43,16 +37,7 @@ const struct sb_param slack_post_message_params[] = {
      .type = SB_PARAM_STRING,
      .flags = SB_PARAM_REQUIRED | SB_PARAM_TEMPLATE,
      .help = "a channel ID (C0123ABCD), a #name, or a user ID for a DM"},
-    {.name = "text",
-     .type = SB_PARAM_STRING,
-     .flags = SB_PARAM_TEMPLATE,
-     .escape = SB_ESCAPE_SLACK,
-     .help = TEXT_HELP},
-    {.name = "blocks",
-     .type = SB_PARAM_STRING,
-     .flags = SB_PARAM_TEMPLATE,
-     .escape = SB_ESCAPE_SLACK_JSON,
-     .help = BLOCKS_HELP},
+    SLACK_CONTENT_PARAMS,
     {.name = "thread_ts",
      .type = SB_PARAM_STRING,
      .flags = SB_PARAM_TEMPLATE,
@@ -81,16 +66,7 @@ const struct sb_param slack_update_message_params[] = {
      .type = SB_PARAM_STRING,
      .flags = SB_PARAM_REQUIRED | SB_PARAM_TEMPLATE,
      .help = "the ts of the message to edit, e.g. {{ steps.post.ts }}"},
-    {.name = "text",
-     .type = SB_PARAM_STRING,
-     .flags = SB_PARAM_TEMPLATE,
-     .escape = SB_ESCAPE_SLACK,
-     .help = TEXT_HELP},
-    {.name = "blocks",
-     .type = SB_PARAM_STRING,
-     .flags = SB_PARAM_TEMPLATE,
-     .escape = SB_ESCAPE_SLACK_JSON,
-     .help = BLOCKS_HELP},
+    SLACK_CONTENT_PARAMS,
     API_BASE_PARAM,
     SB_END,
 };

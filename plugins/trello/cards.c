@@ -228,6 +228,25 @@ static enum sb_status card_output(const struct sb_host *sb, struct sb_call *call
     return SB_OK;
 }
 
+/* Add pos to body, send it, and make the card answer the output (the
+ * dry-run output in a dry run). Consumes body. */
+static enum sb_status send_card(const struct sb_host *sb, struct sb_call *call, const char *what,
+                                const char *method, const char *path, struct json_object *body)
+{
+    enum sb_status st = add_pos(sb, call, body);
+    struct json_object *card = NULL;
+    if (st == SB_OK)
+        st = trello_call(sb, call, what, method, path, body, &card, NULL);
+    json_object_put(body);
+    if (st != SB_OK)
+        return st;
+    if (!card) {
+        dry_output(sb, call, true);
+        return SB_OK;
+    }
+    return card_output(sb, call, what, card);
+}
+
 /* /1/cards/<card><suffix> into out; SB_OK or the failure. */
 static enum sb_status card_path(const struct sb_host *sb, struct sb_call *call, const char *suffix,
                                 char *out, size_t out_size)
@@ -278,21 +297,7 @@ enum sb_status trello_create_card_run(const struct sb_host *sb, struct sb_call *
         json_object_put(body);
         return sb->fail(call, "out of memory");
     }
-    enum sb_status st = add_pos(sb, call, body);
-    if (st != SB_OK) {
-        json_object_put(body);
-        return st;
-    }
-    struct json_object *card = NULL;
-    st = trello_call(sb, call, what, "POST", "/1/cards", body, &card, NULL);
-    json_object_put(body);
-    if (st != SB_OK)
-        return st;
-    if (!card) {
-        dry_output(sb, call, true);
-        return SB_OK;
-    }
-    return card_output(sb, call, what, card);
+    return send_card(sb, call, what, "POST", "/1/cards", body);
 }
 
 /* --- add_comment --------------------------------------------------------------- */
@@ -344,21 +349,7 @@ enum sb_status trello_move_card_run(const struct sb_host *sb, struct sb_call *ca
         json_object_put(body);
         return sb->fail(call, "out of memory");
     }
-    st = add_pos(sb, call, body);
-    if (st != SB_OK) {
-        json_object_put(body);
-        return st;
-    }
-    struct json_object *card = NULL;
-    st = trello_call(sb, call, what, "PUT", path, body, &card, NULL);
-    json_object_put(body);
-    if (st != SB_OK)
-        return st;
-    if (!card) {
-        dry_output(sb, call, true);
-        return SB_OK;
-    }
-    return card_output(sb, call, what, card);
+    return send_card(sb, call, what, "PUT", path, body);
 }
 
 /* --- request ------------------------------------------------------------------------ */
