@@ -141,8 +141,8 @@ enum sb_log_level {
  * SIZE     a number with an optional unit: 512, 64K, 1M, 2G (powers of 1024);
  *          read with param_int in bytes; min/max in bytes.
  * ENUM     one of `values`.
- * LIST     items separated by spaces or commas; param_json gives an array of
- *          strings.
+ * LIST     items separated by spaces or commas ("double quotes" keep an item
+ *          with spaces together); param_json gives an array of strings.
  * SECRET   must be a reference, ${env:NAME} or ${file:/path}; resolved at load
  *          time, never logged or printed (dry runs show ****).
  */
@@ -183,6 +183,8 @@ enum sb_param_type {
  * URL    values in the path or query are percent-encoded.
  * SLACK  Slack mrkdwn text: &, < and > become &amp; &lt; &gt;, so payload
  *        data cannot mention users or make links.
+ * SLACK_JSON  a JSON document whose text is Slack mrkdwn (Block Kit): as
+ *        JSON, and every inserted text is Slack-escaped first.
  * A `| raw` filter in the template opts one value out on purpose.
  */
 enum sb_escape {
@@ -191,6 +193,7 @@ enum sb_escape {
     SB_ESCAPE_HEADER = 2,
     SB_ESCAPE_URL = 3,
     SB_ESCAPE_SLACK = 4,
+    SB_ESCAPE_SLACK_JSON = 5,
 };
 
 /* Use as max when only a minimum applies. */
@@ -293,7 +296,9 @@ struct sb_event {
     const char *type;
     const char *source;
     struct json_object *payload;
-    int64_t occurred_at_ms; /* 0: the time it was received */
+    int64_t occurred_at_ms; /* when it happened, if the provider says (a
+                               poller's event: trigger.occurred_at); the
+                               store counts from when it was received */
     const char *payload_json;
     size_t payload_json_len;
     bool record_only;
@@ -388,7 +393,8 @@ enum sb_trigger_kind {
  * validate  checks rules between parameters that a table cannot express
  *           ("verify = hmac needs secret"); reports each problem with
  *           sb->config_error and returns SB_FAIL if there was one. Runs on
- *           `switchboard check` too; must not do I/O.
+ *           `switchboard check` too: no network I/O (reading local data,
+ *           such as time zone files, is fine).
  * setup     prepares per-binding state from the parameters (parse secrets,
  *           compile patterns); stores it with sb->set_state. SB_FAIL stops
  *           the engine from starting, with the error text.
