@@ -7,26 +7,18 @@
  * answers Slack expects. */
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
-#include "call.h"
-#include "diag.h"
-#include "loader.h"
-#include "workflow.h"
-
-#define SECRET_ENV "SB_TEST_SLACK_SECRET"
+#include "trigger_harness.h"
 
 /* The official slash-command body: exactly 362 bytes. */
 static const char vector_body[] =
@@ -53,127 +45,25 @@ static const char callback_body[] =
     "\"event_id\":\"Ev0PV52K25\",\"event_time\":1515449522000016,"
     "\"authed_users\":[\"U0BOT\"]}";
 
-static struct plugin_set plugins;
-static char workdir[64];
-static int file_counter;
-
 /* The clock every call sees, in Unix ms. */
 static int64_t clock_ms;
 
-static int64_t fixed_now(void *ctx)
-{
-    return *(const int64_t *)ctx;
-}
-
-static const struct call_hooks hooks = {.ctx = &clock_ms, .now_ms = fixed_now};
+/* slack has two triggers, slack.events and slack.command: every test
+ * names the one it loads */
+static const struct trigger_harness harness = {
+    .plugin = "slack",
+    .trigger = "slack.events",
+    .secret_env = "SB_TEST_SLACK_SECRET",
+    .clock_ms = &clock_ms,
+};
 
 static int group_setup(void **state)
 {
     (void)state;
-    struct diag d;
-    diag_init(&d);
-    plugin_set_init(&plugins);
-    int rc = plugin_set_load_file(&plugins, SB_PLUGIN_DIR "/slack.so", &d);
-    rc |= plugin_set_load_file(&plugins, SB_PLUGIN_DIR "/log.so", &d);
-    if (rc != 0)
-        diag_print(&d, stderr);
-    diag_release(&d);
-    snprintf(workdir, sizeof(workdir), "/tmp/sbslackXXXXXX");
-    if (!mkdtemp(workdir))
-        return -1;
-    return rc;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    plugin_set_release(&plugins);
-    rmdir(workdir);
-    return 0;
-}
-
-/* --- a loaded workflow with its trigger ------------------------------------------ */
-
-struct hook {
-    struct workflow_set set;
-    struct workflow *wf;
-    const struct loaded_trigger *t;
-    struct json_object *params;
-};
-
-/* Write and load a workflow; `trigger` is the trigger's use, `lines` more
- * trigger keys, `step` the whole step section (NULL: a log.write step).
- * The secret, when given, goes through the environment. */
-static int load(struct hook *h, const char *trigger, const char *secret, const char *lines,
-                const char *step, struct diag *d)
-{
-    memset(h, 0, sizeof(*h));
-    workflow_set_init(&h->set);
-    char path[128];
-    snprintf(path, sizeof(path), "%s/wf%d.ini", workdir, file_counter++);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    fprintf(fp, "[trigger]\nuse = %s\npath = t\n%s\n", trigger, lines ? lines : "");
-    if (secret) {
-        setenv(SECRET_ENV, secret, 1);
-        fprintf(fp, "secret = ${env:" SECRET_ENV "}\n");
-    }
-    fprintf(fp, "\n%s\n", step ? step : "[step s]\nuse = log.write\nmessage = got one");
-    fclose(fp);
-    int rc = workflow_set_load_file(&h->set, path, &plugins, d);
-    unlink(path);
-    if (rc == 0) {
-        h->wf = h->set.items[0];
-        h->t = h->wf->trigger;
-        h->params = call_params_static(&h->t->table, &h->wf->trigger_params);
-    }
-    return rc;
-}
-
-static void hook_open(struct hook *h, const char *trigger, const char *secret, const char *lines)
-{
-    struct diag d;
-    diag_init(&d);
-    if (load(h, trigger, secret, lines, NULL, &d) != 0 || d.n != 0) {
-        diag_print(&d, stderr);
-        diag_release(&d);
-        fail_msg("the workflow did not load");
-    }
-    diag_release(&d);
-}
-
-static void hook_close(struct hook *h)
-{
-    json_object_put(h->params);
-    workflow_set_release(&h->set);
-    memset(h, 0, sizeof(*h));
+    return trigger_harness_setup(&harness);
 }
 
 /* --- requests ------------------------------------------------------------------------ */
-
-struct req {
-    struct sb_header headers[16];
-    size_t n_headers;
-    const char *body;
-    size_t body_len;
-    const char *content_type;
-};
-
-static void req_init(struct req *r, const char *content_type, const char *body)
-{
-    memset(r, 0, sizeof(*r));
-    r->content_type = content_type;
-    r->body = body;
-    r->body_len = strlen(body);
-    if (content_type)
-        r->headers[r->n_headers++] = (struct sb_header){"Content-Type", content_type};
-}
-
-static void req_header(struct req *r, const char *name, const char *value)
-{
-    assert_true(r->n_headers < 16);
-    r->headers[r->n_headers++] = (struct sb_header){name, value};
-}
 
 /* The official vector's request (body, timestamp, signature). */
 static void vector_request(struct req *r, const char *body)
@@ -186,19 +76,10 @@ static void vector_request(struct req *r, const char *body)
 /* v0=hex(HMAC-SHA256(secret, "v0:" ts ":" body)) with OpenSSL, not the core. */
 static void sign(const char *secret, const char *ts, const char *body, char *out, size_t outlen)
 {
-    size_t n = strlen(ts) + strlen(body) + 5;
-    char *msg = malloc(n);
-    assert_non_null(msg);
-    snprintf(msg, n, "v0:%s:%s", ts, body);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    assert_non_null(HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)msg,
-                         strlen(msg), mac, &len));
-    free(msg);
-    assert_int_equal(len, 32);
-    size_t o = (size_t)snprintf(out, outlen, "v0=");
-    for (unsigned int i = 0; i < len; i++)
-        o += (size_t)snprintf(out + o, outlen - o, "%02x", mac[i]);
+    char base[48];
+    snprintf(base, sizeof(base), "v0:%s:", ts);
+    sig_hex(EVP_sha256(), secret, base, body, "v0=", out, outlen);
+    assert_int_equal(strlen(out), 3 + 64);
 }
 
 /* A request signed now (the fixed clock) with `secret`; sig must outlive r. */
@@ -210,65 +91,6 @@ static void signed_request(struct req *r, const char *content_type, const char *
     req_init(r, content_type, body);
     req_header(r, "X-Slack-Request-Timestamp", ts);
     req_header(r, "X-Slack-Signature", sig);
-}
-
-/* Call receive as ingress.c does. */
-static enum sb_status receive(struct hook *h, const struct req *r, struct receive_result *rx)
-{
-    memset(rx, 0, sizeof(*rx));
-    struct sb_request req = {
-        .size = sizeof(struct sb_request),
-        .method = "POST",
-        .path = "/hooks/t",
-        .hook = "t",
-        .query = "",
-        .headers = r->headers,
-        .n_headers = r->n_headers,
-        .body = (const unsigned char *)r->body,
-        .body_len = r->body_len,
-        .content_type = r->content_type ? r->content_type : "",
-        .remote_addr = "127.0.0.1",
-        .received_at_ms = clock_ms,
-    };
-    struct sb_call call;
-    call_init(&call, CALL_RECEIVE, h->t->full_name);
-    call.wf = h->wf;
-    call_set_context(&call);
-    call.plugin = h->t->plugin;
-    call.table = &h->t->table;
-    call.binding = &h->wf->trigger_params;
-    call.params = call_params_copy(h->params);
-    call.rx = rx;
-    call.hooks = &hooks;
-    enum sb_status st = h->t->desc.receive(&core_host, &call, &req);
-    json_object_put(call.params);
-    call_release(&call);
-    return st;
-}
-
-/* Accepted with one event; the caller releases rx. */
-static void expect_event(struct hook *h, const struct req *r, struct receive_result *rx)
-{
-    enum sb_status st = receive(h, r, rx);
-    if (st != SB_OK || rx->rejected)
-        fail_msg("rejected: %d %s", rx->status, rx->body ? rx->body : "(no reason)");
-    assert_int_equal(rx->n_events, 1);
-    assert_non_null(rx->events[0].payload);
-}
-
-/* Refused with `status` and a reason containing `why` (when not NULL). */
-static void expect_rejected(struct hook *h, const struct req *r, int status, const char *why)
-{
-    struct receive_result rx;
-    enum sb_status st = receive(h, r, &rx);
-    if (st != SB_FAIL || !rx.rejected)
-        fail_msg("accepted (status %d, %zu events), wanted %d %s", (int)st, rx.n_events, status,
-                 why ? why : "");
-    assert_int_equal(rx.n_events, 0);
-    assert_int_equal(rx.status, status);
-    if (why && (!rx.body || !strstr(rx.body, why)))
-        fail_msg("reason '%s', wanted '%s'", rx.body ? rx.body : "(null)", why);
-    receive_result_release(&rx);
 }
 
 static const char *member(struct json_object *o, const char *key)
@@ -286,7 +108,7 @@ static void test_official_vector(void **state)
     (void)state;
     assert_int_equal(strlen(vector_body), 362);
     struct hook h;
-    hook_open(&h, "slack.command", VECTOR_SECRET, NULL);
+    expect_clean_load(&h, "slack.command", VECTOR_SECRET, NULL, NULL);
     clock_ms = VECTOR_TS * 1000;
     struct req r;
     vector_request(&r, vector_body);
@@ -315,7 +137,7 @@ static void test_official_vector(void **state)
 
     /* slack.events verifies the same way: the vector passes the signature
      * check and is then refused for its body (a form, not JSON) */
-    hook_open(&h, "slack.events", VECTOR_SECRET, NULL);
+    expect_clean_load(&h, "slack.events", VECTOR_SECRET, NULL, NULL);
     clock_ms = VECTOR_TS * 1000;
     vector_request(&r, vector_body);
     expect_rejected(&h, &r, 400, "not a JSON object");
@@ -328,7 +150,7 @@ static void test_window_both_ways(void **state)
 {
     (void)state;
     struct hook h;
-    hook_open(&h, "slack.command", VECTOR_SECRET, NULL);
+    expect_clean_load(&h, "slack.command", VECTOR_SECRET, NULL, NULL);
     struct req r;
     struct receive_result rx;
     /* 300 s either way is accepted (abs(now - ts) > 300 is refused) */
@@ -353,7 +175,7 @@ static void test_window_both_ways(void **state)
     hook_close(&h);
 
     /* tolerance narrows it */
-    hook_open(&h, "slack.command", VECTOR_SECRET, "tolerance = 10s");
+    expect_clean_load(&h, "slack.command", VECTOR_SECRET, "tolerance = 10s", NULL);
     clock_ms = (VECTOR_TS + 10) * 1000;
     vector_request(&r, vector_body);
     expect_event(&h, &r, &rx);
@@ -369,7 +191,7 @@ static void test_malformed_headers(void **state)
 {
     (void)state;
     struct hook h;
-    hook_open(&h, "slack.events", VECTOR_SECRET, NULL);
+    expect_clean_load(&h, "slack.events", VECTOR_SECRET, NULL, NULL);
     clock_ms = VECTOR_TS * 1000;
     struct req r;
     /* no headers, or one of the two */
@@ -429,7 +251,7 @@ static void test_malformed_headers(void **state)
     r.headers[1].name = "x-slack-request-timestamp";
     r.headers[2].name = "X-SLACK-SIGNATURE";
     struct receive_result rx;
-    assert_int_equal(receive(&h, &r, &rx), SB_OK);
+    assert_int_equal(hook_receive(&h, &r, &rx), SB_OK);
     assert_int_equal(rx.status, 200);
     receive_result_release(&rx);
     /* the timestamp is part of what is signed */
@@ -444,8 +266,8 @@ static void test_rotation(void **state)
     (void)state;
     struct hook h;
     setenv("SB_TEST_SLACK_PREVIOUS", VECTOR_SECRET, 1);
-    hook_open(&h, "slack.command", "a-new-signing-secret",
-              "previous_secret = ${env:SB_TEST_SLACK_PREVIOUS}");
+    expect_clean_load(&h, "slack.command", "a-new-signing-secret",
+                      "previous_secret = ${env:SB_TEST_SLACK_PREVIOUS}", NULL);
     clock_ms = VECTOR_TS * 1000;
     struct req r;
     struct receive_result rx;
@@ -460,7 +282,7 @@ static void test_rotation(void **state)
     receive_result_release(&rx);
     hook_close(&h);
     /* without previous_secret the official signature fails */
-    hook_open(&h, "slack.command", "a-new-signing-secret", NULL);
+    expect_clean_load(&h, "slack.command", "a-new-signing-secret", NULL, NULL);
     vector_request(&r, vector_body);
     expect_rejected(&h, &r, 401, "invalid signature");
     hook_close(&h);
@@ -472,14 +294,14 @@ static void test_url_verification(void **state)
 {
     (void)state;
     struct hook h;
-    hook_open(&h, "slack.events", VECTOR_SECRET, "events = app_mention");
+    expect_clean_load(&h, "slack.events", VECTOR_SECRET, "events = app_mention", NULL);
     clock_ms = 1700000000LL * 1000;
     struct req r;
     char ts[32], sig[80];
     signed_request(&r, "application/json", challenge_body, VECTOR_SECRET, ts, sizeof(ts), sig,
                    sizeof(sig));
     struct receive_result rx;
-    assert_int_equal(receive(&h, &r, &rx), SB_OK);
+    assert_int_equal(hook_receive(&h, &r, &rx), SB_OK);
     assert_false(rx.rejected);
     assert_int_equal(rx.n_events, 0);
     assert_int_equal(rx.status, 200);
@@ -505,7 +327,7 @@ static void test_event_callback(void **state)
 {
     (void)state;
     struct hook h;
-    hook_open(&h, "slack.events", VECTOR_SECRET, NULL);
+    expect_clean_load(&h, "slack.events", VECTOR_SECRET, NULL, NULL);
     clock_ms = 1515449522LL * 1000;
     struct req r;
     char ts[32], sig[80];
@@ -545,7 +367,7 @@ static void test_other_envelopes(void **state)
 {
     (void)state;
     struct hook h;
-    hook_open(&h, "slack.events", VECTOR_SECRET, NULL);
+    expect_clean_load(&h, "slack.events", VECTOR_SECRET, NULL, NULL);
     clock_ms = 1700000000LL * 1000;
     struct req r;
     char ts[32], sig[80];
@@ -560,7 +382,7 @@ static void test_other_envelopes(void **state)
     for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++) {
         signed_request(&r, "application/json", dropped[i], VECTOR_SECRET, ts, sizeof(ts), sig,
                        sizeof(sig));
-        assert_int_equal(receive(&h, &r, &rx), SB_OK);
+        assert_int_equal(hook_receive(&h, &r, &rx), SB_OK);
         assert_false(rx.rejected);
         assert_int_equal(rx.n_events, 0);
         receive_result_release(&rx);
@@ -581,7 +403,7 @@ static void test_command_form_decoding(void **state)
 {
     (void)state;
     struct hook h;
-    hook_open(&h, "slack.command", VECTOR_SECRET, NULL);
+    expect_clean_load(&h, "slack.command", VECTOR_SECRET, NULL, NULL);
     clock_ms = VECTOR_TS * 1000;
     struct req r;
     struct receive_result rx;
@@ -621,7 +443,7 @@ static void test_command_form_decoding(void **state)
     expect_rejected(&h, &r, 400, "no command");
     signed_request(&r, "application/x-www-form-urlencoded", "ssl_check=1&token=x", VECTOR_SECRET,
                    ts, sizeof(ts), sig, sizeof(sig));
-    assert_int_equal(receive(&h, &r, &rx), SB_OK);
+    assert_int_equal(hook_receive(&h, &r, &rx), SB_OK);
     assert_int_equal(rx.n_events, 0);
     assert_int_equal(rx.status, 200);
     assert_int_equal(rx.body_len, 0);
@@ -633,9 +455,10 @@ static void test_command_response(void **state)
 {
     (void)state;
     struct hook h;
-    hook_open(&h, "slack.command", VECTOR_SECRET,
-              "response = Looking up *{{ event.text }}* for {{ event.user_name }}...\n"
-              "response_type = in_channel");
+    expect_clean_load(&h, "slack.command", VECTOR_SECRET,
+                      "response = Looking up *{{ event.text }}* for {{ event.user_name }}...\n"
+                      "response_type = in_channel",
+                      NULL);
     clock_ms = VECTOR_TS * 1000;
     const char *body = "command=%2Flookup&text=%3C%40U1%3E+%26+co&user_name=roadrunner&"
                        "trigger_id=13345224609.738474920.8088930838d88f008e0";
@@ -662,7 +485,7 @@ static void test_command_response(void **state)
     hook_close(&h);
 
     /* the default response_type is ephemeral */
-    hook_open(&h, "slack.command", VECTOR_SECRET, "response = On it.");
+    expect_clean_load(&h, "slack.command", VECTOR_SECRET, "response = On it.", NULL);
     signed_request(&r, "application/x-www-form-urlencoded", body, VECTOR_SECRET, ts, sizeof(ts),
                    sig, sizeof(sig));
     expect_event(&h, &r, &rx);
@@ -674,7 +497,7 @@ static void test_command_response(void **state)
     hook_close(&h);
 
     /* a path that is not in the command: acknowledged empty, still stored */
-    hook_open(&h, "slack.command", VECTOR_SECRET, "response = {{ event.nope }}");
+    expect_clean_load(&h, "slack.command", VECTOR_SECRET, "response = {{ event.nope }}", NULL);
     signed_request(&r, "application/x-www-form-urlencoded", body, VECTOR_SECRET, ts, sizeof(ts),
                    sig, sizeof(sig));
     expect_event(&h, &r, &rx);
@@ -686,51 +509,30 @@ static void test_command_response(void **state)
 
 /* --- configuration ---------------------------------------------------------------------------- */
 
-/* Loading must fail with a problem for `key` containing `want`. */
-static void expect_config_error(const char *trigger, const char *secret, const char *lines,
-                                const char *step, const char *key, const char *want)
-{
-    struct hook h;
-    struct diag d;
-    diag_init(&d);
-    int rc = load(&h, trigger, secret, lines, step, &d);
-    bool found = false;
-    for (size_t i = 0; i < d.n; i++)
-        found |= d.items[i].key && strcmp(d.items[i].key, key) == 0 &&
-                 strstr(d.items[i].message, want) != NULL;
-    if (rc == 0 || !found) {
-        diag_print(&d, stderr);
-        fail_msg("no error for '%s' containing '%s'", key, want);
-    }
-    diag_release(&d);
-    hook_close(&h);
-}
-
 static void test_configuration(void **state)
 {
     (void)state;
     setenv("SB_TEST_SLACK_TOKEN", "xoxb-1-2-3", 1);
     /* the signing secret is required, and must be a reference */
-    expect_config_error("slack.events", NULL, NULL, NULL, "secret", "missing required");
-    expect_config_error("slack.command", NULL, "secret = literal", NULL, "secret",
-                        "must be a reference");
-    expect_config_error("slack.command", "s", "response_type = loud", NULL, "response_type", "");
+    expect_load_error("slack.events", NULL, NULL, NULL, "secret", "missing required");
+    expect_load_error("slack.command", NULL, "secret = literal", NULL, "secret",
+                      "must be a reference");
+    expect_load_error("slack.command", "s", "response_type = loud", NULL, "response_type", "");
 #define STEP "[step post]\nuse = slack.post_message\ntoken = ${env:SB_TEST_SLACK_TOKEN}\n"
-    expect_config_error("slack.events", "s", NULL, STEP "channel = C1", "text", "text or blocks");
-    expect_config_error("slack.events", "s", NULL, STEP "channel = C1\nblocks = {\"type\": 1}",
-                        "blocks", "not a JSON array");
-    expect_config_error("slack.events", "s", NULL,
-                        STEP "channel = C1\ntext = x\napi_base = ftp://x", "api_base",
-                        "not an http");
-    expect_config_error("slack.events", "s", NULL,
-                        "[step w]\nuse = slack.incoming_webhook\n"
-                        "url = https://hooks.slack.com/services/x\n"
-                        "text = hi",
-                        "url", "must be a reference");
-    expect_config_error("slack.events", "s", NULL,
-                        "[step u]\nuse = slack.update_message\ntoken = ${env:SB_TEST_SLACK_TOKEN}\n"
-                        "channel = C1\ntext = x",
-                        "ts", "missing required");
+    expect_load_error("slack.events", "s", NULL, STEP "channel = C1", "text", "text or blocks");
+    expect_load_error("slack.events", "s", NULL, STEP "channel = C1\nblocks = {\"type\": 1}",
+                      "blocks", "not a JSON array");
+    expect_load_error("slack.events", "s", NULL, STEP "channel = C1\ntext = x\napi_base = ftp://x",
+                      "api_base", "not an http");
+    expect_load_error("slack.events", "s", NULL,
+                      "[step w]\nuse = slack.incoming_webhook\n"
+                      "url = https://hooks.slack.com/services/x\n"
+                      "text = hi",
+                      "url", "must be a reference");
+    expect_load_error("slack.events", "s", NULL,
+                      "[step u]\nuse = slack.update_message\ntoken = ${env:SB_TEST_SLACK_TOKEN}\n"
+                      "channel = C1\ntext = x",
+                      "ts", "missing required");
     /* good ones load without a word */
     const char *good[] = {
         STEP "channel = {{ event.event.channel }}\ntext = {{ event.event.text }}",
@@ -740,14 +542,7 @@ static void test_configuration(void **state)
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         struct hook h;
-        struct diag d;
-        diag_init(&d);
-        int rc = load(&h, "slack.events", "s", NULL, good[i], &d);
-        if (rc != 0 || d.n != 0) {
-            diag_print(&d, stderr);
-            fail_msg("refused: %s", good[i]);
-        }
-        diag_release(&d);
+        expect_clean_load(&h, "slack.events", "s", NULL, good[i]);
         hook_close(&h);
     }
 #undef STEP
@@ -762,5 +557,5 @@ int main(void)
         cmocka_unit_test(test_other_envelopes),   cmocka_unit_test(test_command_form_decoding),
         cmocka_unit_test(test_command_response),  cmocka_unit_test(test_configuration),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, trigger_harness_teardown);
 }

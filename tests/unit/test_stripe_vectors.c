@@ -13,22 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
-#include "call.h"
-#include "diag.h"
-#include "loader.h"
-#include "workflow.h"
+#include "trigger_harness.h"
 
 /* the encoder under test, self-contained by design */
 #include "../../plugins/stripe/form.c"
 
-#define SECRET_ENV "SB_TEST_STRIPE_SECRET"
 #define PREVIOUS_ENV "SB_TEST_STRIPE_PREVIOUS"
 
 /* stripe-node test/Webhook.spec.ts: SECRET and
@@ -39,209 +33,65 @@
 #define SPEC_SIG "4f1cd7feda9826e746b7d482c4badebb657398df1099e1046364f6196a230150"
 #define SPEC_HEADER "t=1700000000,v1=" SPEC_SIG
 
-static struct plugin_set plugins;
-static char workdir[64];
-static int file_counter;
-
 /* The clock every call sees, in Unix ms. */
 static int64_t clock_ms;
 
-static int64_t fixed_now(void *ctx)
-{
-    return *(const int64_t *)ctx;
-}
-
-static const struct call_hooks hooks = {.ctx = &clock_ms, .now_ms = fixed_now};
+static const struct trigger_harness harness = {
+    .plugin = "stripe",
+    .trigger = "stripe.webhook",
+    .secret_env = "SB_TEST_STRIPE_SECRET",
+    .clock_ms = &clock_ms,
+};
 
 static int group_setup(void **state)
 {
     (void)state;
-    struct diag d;
-    diag_init(&d);
-    plugin_set_init(&plugins);
-    int rc = plugin_set_load_file(&plugins, SB_PLUGIN_DIR "/stripe.so", &d);
-    rc |= plugin_set_load_file(&plugins, SB_PLUGIN_DIR "/log.so", &d);
-    if (rc != 0)
-        diag_print(&d, stderr);
-    diag_release(&d);
-    snprintf(workdir, sizeof(workdir), "/tmp/sbstripeXXXXXX");
-    if (!mkdtemp(workdir))
-        return -1;
-    return rc;
+    return trigger_harness_setup(&harness);
 }
 
-static int group_teardown(void **state)
-{
-    (void)state;
-    plugin_set_release(&plugins);
-    rmdir(workdir);
-    return 0;
-}
+/* --- deliveries ------------------------------------------------------------- */
 
-/* --- a loaded workflow with its trigger set up ------------------------------ */
-
-struct hook {
-    struct workflow_set set;
-    struct workflow *wf;
-    const struct loaded_trigger *t;
-    struct json_object *params;
-    void *state;
-    bool set_up;
-};
-
-/* Write a workflow whose [trigger] is stripe.webhook with `lines`; the
- * secrets (when given) come through the environment. Returns the load
- * result; diag gets the problems. */
-static int hook_load(struct hook *h, const char *secret, const char *previous, const char *lines,
-                     struct diag *d)
-{
-    memset(h, 0, sizeof(*h));
-    workflow_set_init(&h->set);
-    char path[128];
-    snprintf(path, sizeof(path), "%s/wf%d.ini", workdir, file_counter++);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    fprintf(fp, "[trigger]\nuse = stripe.webhook\npath = t\n%s\n", lines ? lines : "");
-    if (secret) {
-        setenv(SECRET_ENV, secret, 1);
-        fprintf(fp, "secret = ${env:" SECRET_ENV "}\n");
-    }
-    if (previous) {
-        setenv(PREVIOUS_ENV, previous, 1);
-        fprintf(fp, "previous_secret = ${env:" PREVIOUS_ENV "}\n");
-    }
-    fprintf(fp, "\n[step s]\nuse = log.write\nmessage = got one\n");
-    fclose(fp);
-    int rc = workflow_set_load_file(&h->set, path, &plugins, d);
-    unlink(path);
-    if (rc == 0) {
-        h->wf = h->set.items[0];
-        h->t = h->wf->trigger;
-        h->params = call_params_static(&h->t->table, &h->wf->trigger_params);
-    }
-    return rc;
-}
-
-/* Load and run setup as engine.c does, failing the test on any problem. */
-static void hook_open(struct hook *h, const char *secret, const char *previous, const char *lines)
-{
-    struct diag d;
-    diag_init(&d);
-    if (hook_load(h, secret, previous, lines, &d) != 0) {
-        diag_print(&d, stderr);
-        diag_release(&d);
-        fail_msg("the workflow did not load");
-    }
-    diag_release(&d);
-    struct sb_call c;
-    call_init(&c, CALL_SETUP, h->t->full_name);
-    c.wf = h->wf;
-    call_set_context(&c);
-    c.plugin = h->t->plugin;
-    c.table = &h->t->table;
-    c.binding = &h->wf->trigger_params;
-    c.params = h->params;
-    c.state_slot = &h->state;
-    enum sb_status st = h->t->desc.setup(&core_host, &c);
-    if (st != SB_OK)
-        fail_msg("setup failed: %s", c.error.len ? strbuf_str(&c.error) : "");
-    call_release(&c);
-    h->set_up = true;
-    assert_non_null(h->state);
-}
-
-static void hook_close(struct hook *h)
-{
-    if (h->set_up && h->t->desc.teardown)
-        h->t->desc.teardown(&core_host, h->state);
-    json_object_put(h->params);
-    workflow_set_release(&h->set);
-    memset(h, 0, sizeof(*h));
-}
-
-/* Call receive as ingress.c does, with a Stripe-Signature header (none
+/* A delivery as Stripe sends it: body with a Stripe-Signature header (none
  * when sig is NULL). */
-static enum sb_status receive(struct hook *h, const char *sig, const char *body,
-                              struct receive_result *rx)
+static void delivery(struct req *r, const char *sig, const char *body)
 {
-    memset(rx, 0, sizeof(*rx));
-    struct sb_header headers[2] = {{"Content-Type", "application/json; charset=utf-8"},
-                                   {"Stripe-Signature", sig}};
-    struct sb_request req = {
-        .size = sizeof(struct sb_request),
-        .method = "POST",
-        .path = "/hooks/t",
-        .hook = "t",
-        .query = "",
-        .headers = headers,
-        .n_headers = sig ? 2 : 1,
-        .body = (const unsigned char *)body,
-        .body_len = strlen(body),
-        .content_type = "application/json; charset=utf-8",
-        .remote_addr = "127.0.0.1",
-        .received_at_ms = clock_ms,
-    };
-    struct sb_call call;
-    call_init(&call, CALL_RECEIVE, h->t->full_name);
-    call.wf = h->wf;
-    call_set_context(&call);
-    call.plugin = h->t->plugin;
-    call.table = &h->t->table;
-    call.binding = &h->wf->trigger_params;
-    call.params = h->params;
-    call.state = h->state;
-    call.rx = rx;
-    call.hooks = &hooks;
-    enum sb_status st = h->t->desc.receive(&core_host, &call, &req);
-    call_release(&call);
-    return st;
+    req_init(r, "application/json; charset=utf-8", body);
+    if (sig)
+        req_header(r, "Stripe-Signature", sig);
 }
 
 /* Accepted with one event; the caller releases rx. */
-static void expect_event(struct hook *h, const char *sig, const char *body,
-                         struct receive_result *rx)
+static void expect_delivery_event(struct hook *h, const char *sig, const char *body,
+                                  struct receive_result *rx)
 {
-    enum sb_status st = receive(h, sig, body, rx);
-    if (st != SB_OK || rx->rejected)
-        fail_msg("rejected: %d %s", rx->status, rx->body ? rx->body : "(no reason)");
-    assert_int_equal(rx->n_events, 1);
-    assert_non_null(rx->events[0].payload);
+    struct req r;
+    delivery(&r, sig, body);
+    expect_event(h, &r, rx);
 }
 
-static void expect_accepted(struct hook *h, const char *sig, const char *body)
+static void expect_delivery_accepted(struct hook *h, const char *sig, const char *body)
 {
-    struct receive_result rx;
-    expect_event(h, sig, body, &rx);
-    receive_result_release(&rx);
+    struct req r;
+    delivery(&r, sig, body);
+    expect_accepted(h, &r);
 }
 
-static void expect_rejected(struct hook *h, const char *sig, const char *body, int status,
-                            const char *why)
+static void expect_delivery_rejected(struct hook *h, const char *sig, const char *body, int status,
+                                     const char *why)
 {
-    struct receive_result rx;
-    enum sb_status st = receive(h, sig, body, &rx);
-    if (st != SB_FAIL || !rx.rejected)
-        fail_msg("accepted (%zu events), wanted %d %s", rx.n_events, status, why);
-    assert_int_equal(rx.n_events, 0);
-    assert_int_equal(rx.status, status);
-    if (why && (!rx.body || !strstr(rx.body, why)))
-        fail_msg("reason '%s', wanted '%s'", rx.body ? rx.body : "(null)", why);
-    receive_result_release(&rx);
+    struct req r;
+    delivery(&r, sig, body);
+    expect_rejected(h, &r, status, why);
 }
 
 /* "t=<ts>,v1=<hex HMAC-SHA256(secret, ts.body)>", with OpenSSL directly,
  * not the core. */
 static void sign(const char *secret, long long ts, const char *body, char *out, size_t outlen)
 {
-    char msg[4096];
-    snprintf(msg, sizeof(msg), "%lld.%s", ts, body);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    assert_non_null(HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)msg,
-                         strlen(msg), mac, &n));
-    size_t o = (size_t)snprintf(out, outlen, "t=%lld,v1=", ts);
-    for (unsigned int i = 0; i < n; i++)
-        o += (size_t)snprintf(out + o, outlen - o, "%02x", mac[i]);
+    char signed_ts[32], prefix[48];
+    snprintf(signed_ts, sizeof(signed_ts), "%lld.", ts);
+    snprintf(prefix, sizeof(prefix), "t=%lld,v1=", ts);
+    sig_hex(EVP_sha256(), secret, signed_ts, body, prefix, out, outlen);
 }
 
 /* --- the vectors ------------------------------------------------------------ */
@@ -285,10 +135,10 @@ static void test_full_header_vector(void **state)
     assert_string_equal(sig, SPEC_HEADER);
 
     struct hook h;
-    hook_open(&h, SPEC_SECRET, NULL, NULL);
+    hook_open(&h, SPEC_SECRET, NULL);
     clock_ms = SPEC_TS * 1000;
     struct receive_result rx;
-    expect_event(&h, SPEC_HEADER, SPEC_PAYLOAD, &rx);
+    expect_delivery_event(&h, SPEC_HEADER, SPEC_PAYLOAD, &rx);
     assert_string_equal(rx.events[0].id, "evt_test_webhook");
     assert_string_equal(rx.events[0].source, "stripe");
     /* the body is stored exactly as sent */
@@ -302,8 +152,8 @@ static void test_full_header_vector(void **state)
     /* the secret is the whole whsec_ string: without the prefix, or
      * base64-decoded, it is another key */
     hook_close(&h);
-    hook_open(&h, "test_secret", NULL, NULL);
-    expect_rejected(&h, SPEC_HEADER, SPEC_PAYLOAD, 401, "No signatures found matching");
+    hook_open(&h, "test_secret", NULL);
+    expect_delivery_rejected(&h, SPEC_HEADER, SPEC_PAYLOAD, 401, "No signatures found matching");
     hook_close(&h);
 }
 
@@ -311,35 +161,38 @@ static void test_header_shape(void **state)
 {
     (void)state;
     struct hook h;
-    hook_open(&h, SPEC_SECRET, NULL, NULL);
+    hook_open(&h, SPEC_SECRET, NULL);
     clock_ms = SPEC_TS * 1000;
     /* stripe-node: "bad_header" */
-    expect_rejected(&h, "bad_header", SPEC_PAYLOAD, 401,
-                    "Unable to extract timestamp and signatures");
-    expect_rejected(&h, NULL, SPEC_PAYLOAD, 401, "Unable to extract timestamp and signatures");
-    expect_rejected(&h, "", SPEC_PAYLOAD, 401, "Unable to extract timestamp and signatures");
-    expect_rejected(&h, "v1=" SPEC_SIG, SPEC_PAYLOAD, 401,
-                    "Unable to extract timestamp and signatures");
+    expect_delivery_rejected(&h, "bad_header", SPEC_PAYLOAD, 401,
+                             "Unable to extract timestamp and signatures");
+    expect_delivery_rejected(&h, NULL, SPEC_PAYLOAD, 401,
+                             "Unable to extract timestamp and signatures");
+    expect_delivery_rejected(&h, "", SPEC_PAYLOAD, 401,
+                             "Unable to extract timestamp and signatures");
+    expect_delivery_rejected(&h, "v1=" SPEC_SIG, SPEC_PAYLOAD, 401,
+                             "Unable to extract timestamp and signatures");
     /* -1 is stripe-node's "no timestamp" */
-    expect_rejected(&h, "t=-1,v1=" SPEC_SIG, SPEC_PAYLOAD, 401,
-                    "Unable to extract timestamp and signatures");
+    expect_delivery_rejected(&h, "t=-1,v1=" SPEC_SIG, SPEC_PAYLOAD, 401,
+                             "Unable to extract timestamp and signatures");
     /* only v0 (the fake test-mode scheme): no downgrade */
-    expect_rejected(&h,
-                    "t=1700000000,v0="
-                    "6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39",
-                    SPEC_PAYLOAD, 401, "No signatures found with expected scheme");
+    expect_delivery_rejected(&h,
+                             "t=1700000000,v0="
+                             "6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39",
+                             SPEC_PAYLOAD, 401, "No signatures found with expected scheme");
     /* even a v0 that carries the right value is not a v1 */
-    expect_rejected(&h, "t=1700000000,v0=" SPEC_SIG, SPEC_PAYLOAD, 401,
-                    "No signatures found with expected scheme");
-    expect_rejected(&h, "t=1700000000", SPEC_PAYLOAD, 401,
-                    "No signatures found with expected scheme");
+    expect_delivery_rejected(&h, "t=1700000000,v0=" SPEC_SIG, SPEC_PAYLOAD, 401,
+                             "No signatures found with expected scheme");
+    expect_delivery_rejected(&h, "t=1700000000", SPEC_PAYLOAD, 401,
+                             "No signatures found with expected scheme");
     /* keys are exact: " v1" and "V1" are other schemes */
-    expect_rejected(&h, "t=1700000000, v1=" SPEC_SIG, SPEC_PAYLOAD, 401,
-                    "No signatures found with expected scheme");
-    expect_rejected(&h, "t=1700000000,V1=" SPEC_SIG, SPEC_PAYLOAD, 401,
-                    "No signatures found with expected scheme");
+    expect_delivery_rejected(&h, "t=1700000000, v1=" SPEC_SIG, SPEC_PAYLOAD, 401,
+                             "No signatures found with expected scheme");
+    expect_delivery_rejected(&h, "t=1700000000,V1=" SPEC_SIG, SPEC_PAYLOAD, 401,
+                             "No signatures found with expected scheme");
     /* a timestamp that is not a number signs "NaN.<body>" in stripe-node */
-    expect_rejected(&h, "t=abc,v1=" SPEC_SIG, SPEC_PAYLOAD, 401, "No signatures found matching");
+    expect_delivery_rejected(&h, "t=abc,v1=" SPEC_SIG, SPEC_PAYLOAD, 401,
+                             "No signatures found matching");
     hook_close(&h);
 }
 
@@ -347,35 +200,37 @@ static void test_any_v1_matches(void **state)
 {
     (void)state;
     struct hook h;
-    hook_open(&h, SPEC_SECRET, NULL, NULL);
+    hook_open(&h, SPEC_SECRET, NULL);
     clock_ms = SPEC_TS * 1000;
     /* stripe-node: header + ',v1=potato' passes */
-    expect_accepted(&h, SPEC_HEADER ",v1=potato", SPEC_PAYLOAD);
-    expect_accepted(&h, "t=1700000000,v1=potato,v1=" SPEC_SIG, SPEC_PAYLOAD);
-    expect_accepted(&h, "v0=abc,v1=" SPEC_SIG ",t=1700000000,x=y", SPEC_PAYLOAD);
-    expect_accepted(&h, SPEC_HEADER ",v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb0",
-                    SPEC_PAYLOAD);
+    expect_delivery_accepted(&h, SPEC_HEADER ",v1=potato", SPEC_PAYLOAD);
+    expect_delivery_accepted(&h, "t=1700000000,v1=potato,v1=" SPEC_SIG, SPEC_PAYLOAD);
+    expect_delivery_accepted(&h, "v0=abc,v1=" SPEC_SIG ",t=1700000000,x=y", SPEC_PAYLOAD);
+    expect_delivery_accepted(
+        &h, SPEC_HEADER ",v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb0",
+        SPEC_PAYLOAD);
     /* parseInt reads leading zeros and stops at the first non-digit */
-    expect_accepted(&h, "t=01700000000,v1=" SPEC_SIG, SPEC_PAYLOAD);
+    expect_delivery_accepted(&h, "t=01700000000,v1=" SPEC_SIG, SPEC_PAYLOAD);
     /* ...but potato alone, or a signature one digit off, does not */
-    expect_rejected(&h, "t=1700000000,v1=potato", SPEC_PAYLOAD, 401,
-                    "No signatures found matching");
+    expect_delivery_rejected(&h, "t=1700000000,v1=potato", SPEC_PAYLOAD, 401,
+                             "No signatures found matching");
     char off[] = SPEC_HEADER;
     off[strlen(off) - 1] = off[strlen(off) - 1] == '0' ? '1' : '0';
-    expect_rejected(&h, off, SPEC_PAYLOAD, 401, "No signatures found matching");
+    expect_delivery_rejected(&h, off, SPEC_PAYLOAD, 401, "No signatures found matching");
     /* stripe-node compares the lowercase hex text: upper case does not match */
     char upper[] = SPEC_HEADER;
     for (char *p = upper + strlen("t=1700000000,v1="); *p; p++)
         if (*p >= 'a' && *p <= 'f')
             *p = (char)(*p - 'a' + 'A');
-    expect_rejected(&h, upper, SPEC_PAYLOAD, 401, "No signatures found matching");
+    expect_delivery_rejected(&h, upper, SPEC_PAYLOAD, 401, "No signatures found matching");
     /* a prefix or an extension of the signature does not match */
-    expect_rejected(&h, "t=1700000000,v1=4f1cd7feda9826e746b7d482c4badebb", SPEC_PAYLOAD, 401,
-                    "No signatures found matching");
-    expect_rejected(&h, SPEC_HEADER "00", SPEC_PAYLOAD, 401, "No signatures found matching");
+    expect_delivery_rejected(&h, "t=1700000000,v1=4f1cd7feda9826e746b7d482c4badebb", SPEC_PAYLOAD,
+                             401, "No signatures found matching");
+    expect_delivery_rejected(&h, SPEC_HEADER "00", SPEC_PAYLOAD, 401,
+                             "No signatures found matching");
     /* the timestamp is part of what is signed */
-    expect_rejected(&h, "t=1700000001,v1=" SPEC_SIG, SPEC_PAYLOAD, 401,
-                    "No signatures found matching");
+    expect_delivery_rejected(&h, "t=1700000001,v1=" SPEC_SIG, SPEC_PAYLOAD, 401,
+                             "No signatures found matching");
     hook_close(&h);
 }
 
@@ -383,15 +238,16 @@ static void test_tampered_body(void **state)
 {
     (void)state;
     struct hook h;
-    hook_open(&h, SPEC_SECRET, NULL, NULL);
+    hook_open(&h, SPEC_SECRET, NULL);
     clock_ms = SPEC_TS * 1000;
-    expect_rejected(&h, SPEC_HEADER,
-                    "{\n  \"id\": \"evt_test_webhooK\",\n  \"object\": \"event\"\n}", 401,
-                    "No signatures found matching");
+    expect_delivery_rejected(&h, SPEC_HEADER,
+                             "{\n  \"id\": \"evt_test_webhooK\",\n  \"object\": \"event\"\n}", 401,
+                             "No signatures found matching");
     /* re-serialized (same JSON, other bytes) is tampered too */
-    expect_rejected(&h, SPEC_HEADER, "{\"id\":\"evt_test_webhook\",\"object\":\"event\"}", 401,
-                    "No signatures found matching");
-    expect_rejected(&h, SPEC_HEADER, SPEC_PAYLOAD "\n", 401, "No signatures found matching");
+    expect_delivery_rejected(&h, SPEC_HEADER, "{\"id\":\"evt_test_webhook\",\"object\":\"event\"}",
+                             401, "No signatures found matching");
+    expect_delivery_rejected(&h, SPEC_HEADER, SPEC_PAYLOAD "\n", 401,
+                             "No signatures found matching");
     hook_close(&h);
 }
 
@@ -400,36 +256,38 @@ static void test_tolerance(void **state)
     (void)state;
     struct hook h;
     /* stripe-node: 15 s old with tolerance 10 fails */
-    hook_open(&h, SPEC_SECRET, NULL, "tolerance = 10s");
+    hook_open(&h, SPEC_SECRET, "tolerance = 10s");
     clock_ms = (SPEC_TS + 15) * 1000;
-    expect_rejected(&h, SPEC_HEADER, SPEC_PAYLOAD, 401, "Timestamp outside the tolerance zone");
+    expect_delivery_rejected(&h, SPEC_HEADER, SPEC_PAYLOAD, 401,
+                             "Timestamp outside the tolerance zone");
     hook_close(&h);
     /* ...and the same with 20 s passes */
-    hook_open(&h, SPEC_SECRET, NULL, "tolerance = 20s");
-    expect_accepted(&h, SPEC_HEADER, SPEC_PAYLOAD);
+    hook_open(&h, SPEC_SECRET, "tolerance = 20s");
+    expect_delivery_accepted(&h, SPEC_HEADER, SPEC_PAYLOAD);
     hook_close(&h);
 
     /* the default is 300 s, and only an age above it fails */
-    hook_open(&h, SPEC_SECRET, NULL, NULL);
+    hook_open(&h, SPEC_SECRET, NULL);
     clock_ms = (SPEC_TS + 300) * 1000 + 999;
-    expect_accepted(&h, SPEC_HEADER, SPEC_PAYLOAD);
+    expect_delivery_accepted(&h, SPEC_HEADER, SPEC_PAYLOAD);
     clock_ms = (SPEC_TS + 301) * 1000;
-    expect_rejected(&h, SPEC_HEADER, SPEC_PAYLOAD, 401, "Timestamp outside the tolerance zone");
+    expect_delivery_rejected(&h, SPEC_HEADER, SPEC_PAYLOAD, 401,
+                             "Timestamp outside the tolerance zone");
     /* a stale delivery with a bad signature says the signature is bad
      * (stripe-node checks the signature first) */
-    expect_rejected(&h, "t=1700000000,v1=potato", SPEC_PAYLOAD, 401,
-                    "No signatures found matching");
+    expect_delivery_rejected(&h, "t=1700000000,v1=potato", SPEC_PAYLOAD, 401,
+                             "No signatures found matching");
 
     /* a future timestamp passes: stripe-node checks only the past */
     clock_ms = SPEC_TS * 1000;
     char sig[160];
     sign(SPEC_SECRET, SPEC_TS + 3600, SPEC_PAYLOAD, sig, sizeof(sig));
-    expect_accepted(&h, sig, SPEC_PAYLOAD);
+    expect_delivery_accepted(&h, sig, SPEC_PAYLOAD);
     sign(SPEC_SECRET, 99999999999LL, SPEC_PAYLOAD, sig, sizeof(sig));
-    expect_accepted(&h, sig, SPEC_PAYLOAD);
+    expect_delivery_accepted(&h, sig, SPEC_PAYLOAD);
     /* a very old or negative one fails */
     sign(SPEC_SECRET, -5, SPEC_PAYLOAD, sig, sizeof(sig));
-    expect_rejected(&h, sig, SPEC_PAYLOAD, 401, "Timestamp outside the tolerance zone");
+    expect_delivery_rejected(&h, sig, SPEC_PAYLOAD, 401, "Timestamp outside the tolerance zone");
     hook_close(&h);
 }
 
@@ -439,22 +297,23 @@ static void test_rotation(void **state)
     struct hook h;
     clock_ms = SPEC_TS * 1000;
     /* the old secret still verifies while it is previous_secret */
-    hook_open(&h, "whsec_the_new_one", SPEC_SECRET, NULL);
-    expect_accepted(&h, SPEC_HEADER, SPEC_PAYLOAD);
+    setenv(PREVIOUS_ENV, SPEC_SECRET, 1);
+    hook_open(&h, "whsec_the_new_one", "previous_secret = ${env:" PREVIOUS_ENV "}");
+    expect_delivery_accepted(&h, SPEC_HEADER, SPEC_PAYLOAD);
     char sig[160];
     sign("whsec_the_new_one", SPEC_TS, SPEC_PAYLOAD, sig, sizeof(sig));
-    expect_accepted(&h, sig, SPEC_PAYLOAD);
+    expect_delivery_accepted(&h, sig, SPEC_PAYLOAD);
     sign("whsec_a_third_one", SPEC_TS, SPEC_PAYLOAD, sig, sizeof(sig));
-    expect_rejected(&h, sig, SPEC_PAYLOAD, 401, "No signatures found matching");
+    expect_delivery_rejected(&h, sig, SPEC_PAYLOAD, 401, "No signatures found matching");
     hook_close(&h);
     /* without it, the old signature fails */
-    hook_open(&h, "whsec_the_new_one", NULL, NULL);
-    expect_rejected(&h, SPEC_HEADER, SPEC_PAYLOAD, 401, "No signatures found matching");
+    hook_open(&h, "whsec_the_new_one", NULL);
+    expect_delivery_rejected(&h, SPEC_HEADER, SPEC_PAYLOAD, 401, "No signatures found matching");
     /* Stripe signs with both secrets while rolling: one v1 per secret */
     sign("whsec_the_new_one", SPEC_TS, SPEC_PAYLOAD, sig, sizeof(sig));
     char both[256];
     snprintf(both, sizeof(both), "%s,v1=%s", SPEC_HEADER, sig + strlen("t=1700000000,v1="));
-    expect_accepted(&h, both, SPEC_PAYLOAD);
+    expect_delivery_accepted(&h, both, SPEC_PAYLOAD);
     hook_close(&h);
 }
 
@@ -466,12 +325,12 @@ static void test_event_fields(void **state)
                        "\"type\": \"payment_intent.succeeded\", \"data\": {\"object\": {\"id\": "
                        "\"pi_1\", \"object\": \"payment_intent\", \"amount\": 2000}}}";
     struct hook h;
-    hook_open(&h, SPEC_SECRET, NULL, "events = payment_intent.* checkout.session.completed");
+    hook_open(&h, SPEC_SECRET, "events = payment_intent.* checkout.session.completed");
     clock_ms = SPEC_TS * 1000;
     char sig[160];
     sign(SPEC_SECRET, SPEC_TS, body, sig, sizeof(sig));
     struct receive_result rx;
-    expect_event(&h, sig, body, &rx);
+    expect_delivery_event(&h, sig, body, &rx);
     assert_string_equal(rx.events[0].id, "evt_1Pgc76B7WZ01zgkWwyRHS12y");
     assert_string_equal(rx.events[0].type, "payment_intent.succeeded");
     assert_string_equal(rx.events[0].source, "stripe");
@@ -490,28 +349,29 @@ static void test_bodies_after_verification(void **state)
 {
     (void)state;
     struct hook h;
-    hook_open(&h, SPEC_SECRET, NULL, NULL);
+    hook_open(&h, SPEC_SECRET, NULL);
     clock_ms = SPEC_TS * 1000;
     char sig[160];
     /* a thin event is refused with a clear message */
     const char *thin = "{\"id\": \"evt_test_65R8\", \"object\": \"v2.core.event\", \"type\": "
                        "\"v1.billing.meter.error_report_triggered\"}";
     sign(SPEC_SECRET, SPEC_TS, thin, sig, sizeof(sig));
-    expect_rejected(&h, sig, thin, 400,
-                    "thin events (v2.core.event) are not supported: use an event destination "
-                    "that sends snapshot events");
+    expect_delivery_rejected(
+        &h, sig, thin, 400,
+        "thin events (v2.core.event) are not supported: use an event destination "
+        "that sends snapshot events");
     /* not JSON, or not an object: 400, but only once the signature holds */
     const char *bad[] = {"{\"id\": ", "[1, 2]", "\"evt\"", "{\"id\": \"evt_1\"} trailing"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         sign(SPEC_SECRET, SPEC_TS, bad[i], sig, sizeof(sig));
-        expect_rejected(&h, sig, bad[i], 400, "not a JSON object");
-        expect_rejected(&h, SPEC_HEADER, bad[i], 401, "No signatures found matching");
+        expect_delivery_rejected(&h, sig, bad[i], 400, "not a JSON object");
+        expect_delivery_rejected(&h, SPEC_HEADER, bad[i], 401, "No signatures found matching");
     }
     /* an event without id or type is kept (no dedupe id, no type) */
     const char *bare = "{\"object\": \"event\"}";
     sign(SPEC_SECRET, SPEC_TS, bare, sig, sizeof(sig));
     struct receive_result rx;
-    expect_event(&h, sig, bare, &rx);
+    expect_delivery_event(&h, sig, bare, &rx);
     assert_null(rx.events[0].id);
     assert_string_equal(rx.events[0].type, "");
     receive_result_release(&rx);
@@ -521,29 +381,12 @@ static void test_bodies_after_verification(void **state)
 static void test_config(void **state)
 {
     (void)state;
-    struct hook h;
-    struct diag d;
     /* the secret is required, and must be a reference */
-    diag_init(&d);
-    assert_int_equal(hook_load(&h, NULL, NULL, NULL, &d), -1);
-    bool found = false;
-    for (size_t i = 0; i < d.n; i++)
-        found |= d.items[i].key && strcmp(d.items[i].key, "secret") == 0 &&
-                 strstr(d.items[i].message, "missing required parameter");
-    assert_true(found);
-    diag_release(&d);
-    hook_close(&h);
-    diag_init(&d);
-    assert_int_equal(hook_load(&h, NULL, NULL, "secret = whsec_literal", &d), -1);
-    found = false;
-    for (size_t i = 0; i < d.n; i++)
-        found |= d.items[i].key && strcmp(d.items[i].key, "secret") == 0 &&
-                 strstr(d.items[i].message, "must be a reference");
-    assert_true(found);
-    diag_release(&d);
-    hook_close(&h);
+    expect_load_error(NULL, NULL, NULL, NULL, "secret", "missing required parameter");
+    expect_load_error(NULL, NULL, "secret = whsec_literal", NULL, "secret", "must be a reference");
+    struct hook h;
     /* the default tolerance is 300 s */
-    hook_open(&h, SPEC_SECRET, NULL, NULL);
+    hook_open(&h, SPEC_SECRET, NULL);
     struct json_object *v;
     assert_true(json_object_object_get_ex(h.params, "tolerance", &v));
     assert_int_equal(json_object_get_int64(v), 300000);
@@ -552,41 +395,22 @@ static void test_config(void **state)
 
 /* --- action parameters ---------------------------------------------------------- */
 
-/* Load a workflow with one [step s] of `lines`; the number of errors, with
- * one for `key` containing `want` when want is given. */
+/* A workflow with one [step s] of `lines` (and the API key unless lines
+ * gives one) must load without a word when key is NULL, else fail with a
+ * problem for `key` containing `want`. */
 static void expect_step_config(const char *lines, const char *key, const char *want)
 {
-    char path[128];
-    snprintf(path, sizeof(path), "%s/step%d.ini", workdir, file_counter++);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    setenv(SECRET_ENV, SPEC_SECRET, 1);
     setenv("SB_TEST_STRIPE_KEY", "sk_test_123", 1);
-    fprintf(fp,
-            "[trigger]\nuse = stripe.webhook\npath = t\nsecret = ${env:" SECRET_ENV "}\n\n"
-            "[step s]\n%s%s\n",
-            strstr(lines, "api_key") ? "" : "api_key = ${env:SB_TEST_STRIPE_KEY}\n", lines);
-    fclose(fp);
-    struct workflow_set set;
-    workflow_set_init(&set);
-    struct diag d;
-    diag_init(&d);
-    int rc = workflow_set_load_file(&set, path, &plugins, &d);
-    unlink(path);
-    bool found = false;
-    for (size_t i = 0; key && i < d.n; i++)
-        found |= d.items[i].key && strcmp(d.items[i].key, key) == 0 &&
-                 strstr(d.items[i].message, want) != NULL;
-    if (key && (rc == 0 || !found)) {
-        diag_print(&d, stderr);
-        fail_msg("no error for '%s' containing '%s' in:\n%s", key, want, lines);
+    char step[1024];
+    snprintf(step, sizeof(step), "[step s]\n%s%s",
+             strstr(lines, "api_key") ? "" : "api_key = ${env:SB_TEST_STRIPE_KEY}\n", lines);
+    if (key) {
+        expect_load_error(NULL, SPEC_SECRET, NULL, step, key, want);
+        return;
     }
-    if (!key && (rc != 0 || d.n)) {
-        diag_print(&d, stderr);
-        fail_msg("refused:\n%s", lines);
-    }
-    diag_release(&d);
-    workflow_set_release(&set);
+    struct hook h;
+    expect_clean_load(&h, NULL, SPEC_SECRET, NULL, step);
+    hook_close(&h);
 }
 
 static void test_action_config(void **state)
@@ -736,5 +560,5 @@ int main(void)
         cmocka_unit_test(test_action_config),
         cmocka_unit_test(test_form_encoding),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, trigger_harness_teardown);
 }

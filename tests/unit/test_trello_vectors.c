@@ -5,27 +5,17 @@
  * connectors.md section 4.2; each has a tampered twin that must fail. */
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
-#include "call.h"
-#include "diag.h"
-#include "loader.h"
-#include "workflow.h"
-
-#define PLUGIN "trello"
-#define TRIGGER "trello.webhook"
-#define SECRET_ENV "SB_TEST_TRELLO_SECRET"
+#include "trigger_harness.h"
 
 /* connectors.md 4.2, vector 1 */
 #define V1_SECRET "secret"
@@ -42,264 +32,20 @@
 #define V2_SIG "aqu9DlUv9BZqmlg3lBWwthbiiQ0="
 #define V2_LEGACY_SIG "6KtiCZAzLbeq0YnVW+2Ob4sZkBI="
 
-static struct plugin_set plugins;
-static char workdir[64];
-static int file_counter;
-
 /* The clock every call sees, in Unix ms. */
 static int64_t clock_ms = 1700000000000LL;
 
-static int64_t fixed_now(void *ctx)
-{
-    return *(const int64_t *)ctx;
-}
-
-static const struct call_hooks hooks = {.ctx = &clock_ms, .now_ms = fixed_now};
+static const struct trigger_harness harness = {
+    .plugin = "trello",
+    .trigger = "trello.webhook",
+    .secret_env = "SB_TEST_TRELLO_SECRET",
+    .clock_ms = &clock_ms,
+};
 
 static int group_setup(void **state)
 {
     (void)state;
-    struct diag d;
-    diag_init(&d);
-    plugin_set_init(&plugins);
-    int rc = plugin_set_load_file(&plugins, SB_PLUGIN_DIR "/" PLUGIN ".so", &d);
-    rc |= plugin_set_load_file(&plugins, SB_PLUGIN_DIR "/log.so", &d);
-    if (rc != 0)
-        diag_print(&d, stderr);
-    diag_release(&d);
-    snprintf(workdir, sizeof(workdir), "/tmp/sb" PLUGIN "XXXXXX");
-    if (!mkdtemp(workdir))
-        return -1;
-    return rc;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    plugin_set_release(&plugins);
-    rmdir(workdir);
-    return 0;
-}
-
-/* --- a loaded workflow with its trigger set up ------------------------------ */
-
-struct hook {
-    struct workflow_set set;
-    struct workflow *wf;
-    const struct loaded_trigger *t;
-    struct json_object *params;
-    void *state;
-    bool set_up;
-};
-
-/* Write a workflow whose [trigger] is `use = TRIGGER` plus `lines` (the
- * secret, when given, is passed through the environment) and load it.
- * Returns the load result; diag gets the problems. */
-static int hook_load(struct hook *h, const char *secret, const char *lines, struct diag *d)
-{
-    memset(h, 0, sizeof(*h));
-    workflow_set_init(&h->set);
-    char path[128];
-    snprintf(path, sizeof(path), "%s/wf%d.ini", workdir, file_counter++);
-    FILE *fp = fopen(path, "w");
-    assert_non_null(fp);
-    fprintf(fp, "[trigger]\nuse = " TRIGGER "\npath = t\n%s\n", lines);
-    if (secret) {
-        setenv(SECRET_ENV, secret, 1);
-        fprintf(fp, "secret = ${env:" SECRET_ENV "}\n");
-    }
-    fprintf(fp, "\n[step s]\nuse = log.write\nmessage = got one\n");
-    fclose(fp);
-    int rc = workflow_set_load_file(&h->set, path, &plugins, d);
-    unlink(path);
-    if (rc == 0) {
-        h->wf = h->set.items[0];
-        h->t = h->wf->trigger;
-        h->params = call_params_static(&h->t->table, &h->wf->trigger_params);
-    }
-    return rc;
-}
-
-/* Run the trigger's setup as engine.c does; the status. */
-static enum sb_status hook_setup(struct hook *h, char *err, size_t errlen)
-{
-    struct sb_call c;
-    call_init(&c, CALL_SETUP, h->t->full_name);
-    c.wf = h->wf;
-    call_set_context(&c);
-    c.plugin = h->t->plugin;
-    c.table = &h->t->table;
-    c.binding = &h->wf->trigger_params;
-    c.params = h->params;
-    c.state_slot = &h->state;
-    enum sb_status st = h->t->desc.setup(&core_host, &c);
-    if (err)
-        snprintf(err, errlen, "%s", c.error.len ? strbuf_str(&c.error) : "");
-    call_release(&c);
-    h->set_up = st == SB_OK;
-    return st;
-}
-
-/* Load and set up, failing the test on any problem. */
-static void hook_open(struct hook *h, const char *secret, const char *lines)
-{
-    struct diag d;
-    diag_init(&d);
-    if (hook_load(h, secret, lines, &d) != 0) {
-        diag_print(&d, stderr);
-        diag_release(&d);
-        fail_msg("the workflow did not load");
-    }
-    diag_release(&d);
-    char err[512];
-    if (hook_setup(h, err, sizeof(err)) != SB_OK)
-        fail_msg("setup failed: %s", err);
-    assert_non_null(h->state);
-}
-
-static void hook_close(struct hook *h)
-{
-    if (h->set_up && h->t->desc.teardown)
-        h->t->desc.teardown(&core_host, h->state);
-    json_object_put(h->params);
-    workflow_set_release(&h->set);
-    memset(h, 0, sizeof(*h));
-}
-
-/* Whether loading `lines` fails with an error on parameter `key` whose
- * message contains `what`. */
-static bool load_fails_on(const char *secret, const char *lines, const char *key, const char *what)
-{
-    struct hook h;
-    struct diag d;
-    diag_init(&d);
-    int rc = hook_load(&h, secret, lines, &d);
-    bool found = false;
-    for (size_t i = 0; i < d.n; i++)
-        found |= d.items[i].key && strcmp(d.items[i].key, key) == 0 &&
-                 strstr(d.items[i].message, what) != NULL;
-    if (!found)
-        diag_print(&d, stderr);
-    diag_release(&d);
-    if (rc == 0)
-        hook_close(&h);
-    else
-        workflow_set_release(&h.set);
-    return rc != 0 && found;
-}
-
-/* --- requests ---------------------------------------------------------------- */
-
-struct req {
-    const char *method;
-    struct sb_header headers[16];
-    size_t n_headers;
-    const char *body;
-    size_t body_len;
-    const char *content_type;
-};
-
-static void req_init(struct req *r, const char *content_type, const char *body)
-{
-    memset(r, 0, sizeof(*r));
-    r->method = "POST";
-    r->content_type = content_type;
-    r->body = body;
-    r->body_len = strlen(body);
-    if (content_type)
-        r->headers[r->n_headers++] = (struct sb_header){"Content-Type", content_type};
-}
-
-static void req_header(struct req *r, const char *name, const char *value)
-{
-    assert_true(r->n_headers < 16);
-    r->headers[r->n_headers++] = (struct sb_header){name, value};
-}
-
-/* Call receive as ingress.c does. */
-static enum sb_status receive(struct hook *h, const struct req *r, struct receive_result *rx)
-{
-    memset(rx, 0, sizeof(*rx));
-    struct sb_request req = {
-        .size = sizeof(struct sb_request),
-        .method = r->method,
-        .path = "/hooks/t",
-        .hook = "t",
-        .query = "",
-        .query_params = NULL,
-        .n_query_params = 0,
-        .headers = r->headers,
-        .n_headers = r->n_headers,
-        .body = (const unsigned char *)r->body,
-        .body_len = r->body_len,
-        .content_type = r->content_type ? r->content_type : "",
-        .remote_addr = "127.0.0.1",
-        .received_at_ms = clock_ms,
-    };
-    struct sb_call call;
-    call_init(&call, CALL_RECEIVE, h->t->full_name);
-    call.wf = h->wf;
-    call_set_context(&call);
-    call.plugin = h->t->plugin;
-    call.table = &h->t->table;
-    call.binding = &h->wf->trigger_params;
-    call.params = h->params;
-    call.state = h->state;
-    call.rx = rx;
-    call.hooks = &hooks;
-    enum sb_status st = h->t->desc.receive(&core_host, &call, &req);
-    call_release(&call);
-    return st;
-}
-
-/* The request is accepted with one event; the caller releases rx. */
-static void expect_event(struct hook *h, const struct req *r, struct receive_result *rx)
-{
-    enum sb_status st = receive(h, r, rx);
-    if (st != SB_OK || rx->rejected)
-        fail_msg("rejected: %d %s", rx->status, rx->body ? rx->body : "(no reason)");
-    assert_int_equal(rx->n_events, 1);
-    assert_non_null(rx->events[0].payload);
-}
-
-static void expect_accepted(struct hook *h, const struct req *r)
-{
-    struct receive_result rx;
-    expect_event(h, r, &rx);
-    receive_result_release(&rx);
-}
-
-/* The request is refused with `status` and a reason containing `why`. */
-static void expect_rejected(struct hook *h, const struct req *r, int status, const char *why)
-{
-    struct receive_result rx;
-    enum sb_status st = receive(h, r, &rx);
-    if (st != SB_FAIL || !rx.rejected)
-        fail_msg("accepted (status %d, %zu events), wanted %d %s", (int)st, rx.n_events, status,
-                 why);
-    assert_int_equal(rx.n_events, 0);
-    assert_int_equal(rx.status, status);
-    if (why && (!rx.body || !strstr(rx.body, why)))
-        fail_msg("reason '%s', wanted '%s'", rx.body ? rx.body : "(null)", why);
-    receive_result_release(&rx);
-}
-
-/* base64(HMAC(md, key, parts...)) with OpenSSL directly, not the core. */
-static void sig_b64(const EVP_MD *md, const char *key, const char *a, const char *b, char *out,
-                    size_t out_size)
-{
-    size_t la = strlen(a), lb = b ? strlen(b) : 0;
-    unsigned char *msg = malloc(la + lb + 1);
-    assert_non_null(msg);
-    memcpy(msg, a, la);
-    if (b)
-        memcpy(msg + la, b, lb);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    assert_non_null(HMAC(md, key, (int)strlen(key), msg, la + lb, mac, &n));
-    free(msg);
-    assert_true(4 * ((n + 2) / 3) + 1 <= out_size);
-    EVP_EncodeBlock((unsigned char *)out, mac, (int)n);
+    return trigger_harness_setup(&harness);
 }
 
 /* --- the vectors ------------------------------------------------------------------- */
@@ -316,7 +62,7 @@ static void test_vector_hello_world(void **state)
     (void)state;
     /* the vector is what OpenSSL computes, independently of the core */
     char check[64];
-    sig_b64(EVP_sha1(), V1_SECRET, V1_BODY, V1_URL, check, sizeof(check));
+    sig_b64(EVP_sha1(), V1_SECRET, V1_BODY, V1_URL, "", check, sizeof(check));
     assert_string_equal(check, V1_SIG);
 
     struct hook h;
@@ -360,7 +106,7 @@ static void test_vector_utf8_and_query(void **state)
 {
     (void)state;
     char check[64];
-    sig_b64(EVP_sha1(), V2_SECRET, V2_BODY, V2_URL, check, sizeof(check));
+    sig_b64(EVP_sha1(), V2_SECRET, V2_BODY, V2_URL, "", check, sizeof(check));
     assert_string_equal(check, V2_SIG);
 
     struct hook h;
@@ -412,7 +158,7 @@ static void test_head_check(void **state)
     req_init(&r, NULL, "");
     r.method = "HEAD";
     struct receive_result rx;
-    enum sb_status st = receive(&h, &r, &rx);
+    enum sb_status st = hook_receive(&h, &r, &rx);
     assert_int_equal(st, SB_OK);
     assert_false(rx.rejected);
     assert_int_equal(rx.status, 200);
@@ -436,7 +182,7 @@ static void test_action_id_type_and_payload(void **state)
         "Development\"}}";
     const char *url = "https://hooks.example.org/hooks/trello";
     char sig[64];
-    sig_b64(EVP_sha1(), "oauth-secret-1", body, url, sig, sizeof(sig));
+    sig_b64(EVP_sha1(), "oauth-secret-1", body, url, "", sig, sizeof(sig));
     struct hook h;
     hook_open(&h, "oauth-secret-1",
               "callback_url = https://hooks.example.org/hooks/trello\nevents = voteOnCard "
@@ -472,10 +218,10 @@ static void test_rotation(void **state)
     trello_request(&r, V1_BODY, V1_SIG);
     expect_accepted(&h, &r);
     char sig[64];
-    sig_b64(EVP_sha1(), "the-new-secret", V1_BODY, V1_URL, sig, sizeof(sig));
+    sig_b64(EVP_sha1(), "the-new-secret", V1_BODY, V1_URL, "", sig, sizeof(sig));
     trello_request(&r, V1_BODY, sig);
     expect_accepted(&h, &r);
-    sig_b64(EVP_sha1(), "a-third-secret", V1_BODY, V1_URL, sig, sizeof(sig));
+    sig_b64(EVP_sha1(), "a-third-secret", V1_BODY, V1_URL, "", sig, sizeof(sig));
     trello_request(&r, V1_BODY, sig);
     expect_rejected(&h, &r, 401, "invalid signature");
     hook_close(&h);
@@ -502,7 +248,7 @@ static void test_malformed(void **state)
     /* verified before parsing: a signed body that is not JSON is a 400 */
     hook_open(&h, V1_SECRET, "callback_url = " V1_URL);
     char sig[64];
-    sig_b64(EVP_sha1(), V1_SECRET, "{broken", V1_URL, sig, sizeof(sig));
+    sig_b64(EVP_sha1(), V1_SECRET, "{broken", V1_URL, "", sig, sizeof(sig));
     trello_request(&r, "{broken", sig);
     expect_rejected(&h, &r, 400, "not a JSON object");
     trello_request(&r, "{broken", V1_SIG);
@@ -514,15 +260,15 @@ static void test_config(void **state)
 {
     (void)state;
     /* callback_url is required, and must be a URL */
-    assert_true(load_fails_on(V1_SECRET, "events = createCard", "callback_url",
-                              "missing required parameter"));
-    assert_true(load_fails_on(V1_SECRET, "callback_url = example.com/hooks", "callback_url",
-                              "not an http(s) URL"));
+    expect_load_error(NULL, V1_SECRET, "events = createCard", NULL, "callback_url",
+                      "missing required parameter");
+    expect_load_error(NULL, V1_SECRET, "callback_url = example.com/hooks", NULL, "callback_url",
+                      "not an http(s) URL");
     /* the secret is required and must be a reference */
-    assert_true(
-        load_fails_on(NULL, "callback_url = " V1_URL, "secret", "missing required parameter"));
-    assert_true(
-        load_fails_on(NULL, "callback_url = " V1_URL "\nsecret = literal", "secret", "reference"));
+    expect_load_error(NULL, NULL, "callback_url = " V1_URL, NULL, "secret",
+                      "missing required parameter");
+    expect_load_error(NULL, NULL, "callback_url = " V1_URL "\nsecret = literal", NULL, "secret",
+                      "reference");
 }
 
 int main(void)
@@ -536,5 +282,5 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_config),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, group_setup, trigger_harness_teardown);
 }
