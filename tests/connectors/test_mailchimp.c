@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "mailchimp_checks.h"
+#include "scenario.h"
 #include "standin.h"
 #include "testkit.h"
 
@@ -31,20 +32,6 @@ static struct mailchimp_standin *mc;
 
 static const char *const env[] = {"SB_TEST_MC_KEY=" KEY, "SB_TEST_MC_WRONG_KEY=ffffffff-us21",
                                   "SB_TEST_MC_HOOK_SECRET=" HOOK_SECRET, NULL};
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
 
 static void write_workflow(const char *name, char *text)
 {
@@ -66,41 +53,46 @@ static int setup(void **state)
         return -1;
     const char *base = standin_url(api);
     /* upsert, then a step that reads its output */
-    write_workflow("member", fmt("[workflow]\nretry_backoff = 200ms\n\n"
-                                 "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
-                                 "[step member]\nuse = mailchimp.upsert_member\n"
-                                 "api_key = ${env:SB_TEST_MC_KEY}\napi_base = %s/3.0\n"
-                                 "list_id = {{ event.list }}\nemail = {{ event.email }}\n"
-                                 "merge.FNAME = {{ event.first }}\ntags = {{ event.tags }}\n\n"
-                                 "[step echo]\nuse = http.request\nmethod = POST\nurl = %s/echo\n"
-                                 "body = {\"hash\": \"{{ steps.member.subscriber_hash }}\", "
-                                 "\"id\": \"{{ steps.member.id }}\", "
-                                 "\"status\": \"{{ steps.member.status }}\", "
-                                 "\"fname\": \"{{ steps.member.merge_fields.FNAME }}\"}\n",
-                                 base, base));
-    write_workflow("wrongkey", fmt("[workflow]\nretry_backoff = 200ms\n\n"
-                                   "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
-                                   "[step member]\nuse = mailchimp.upsert_member\n"
-                                   "api_key = ${env:SB_TEST_MC_WRONG_KEY}\napi_base = %s/3.0\n"
-                                   "list_id = L1\nemail = {{ event.email }}\n",
-                                   base));
-    write_workflow("tags", fmt("[workflow]\nretry_backoff = 200ms\n\n"
+    write_workflow("member",
+                   testkit_fmt("[workflow]\nretry_backoff = 200ms\n\n"
+                               "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+                               "[step member]\nuse = mailchimp.upsert_member\n"
+                               "api_key = ${env:SB_TEST_MC_KEY}\napi_base = %s/3.0\n"
+                               "list_id = {{ event.list }}\nemail = {{ event.email }}\n"
+                               "merge.FNAME = {{ event.first }}\ntags = {{ event.tags }}\n\n"
+                               "[step echo]\nuse = http.request\nmethod = POST\nurl = %s/echo\n"
+                               "body = {\"hash\": \"{{ steps.member.subscriber_hash }}\", "
+                               "\"id\": \"{{ steps.member.id }}\", "
+                               "\"status\": \"{{ steps.member.status }}\", "
+                               "\"fname\": \"{{ steps.member.merge_fields.FNAME }}\"}\n",
+                               base, base));
+    write_workflow("wrongkey",
+                   testkit_fmt("[workflow]\nretry_backoff = 200ms\n\n"
+                               "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+                               "[step member]\nuse = mailchimp.upsert_member\n"
+                               "api_key = ${env:SB_TEST_MC_WRONG_KEY}\napi_base = %s/3.0\n"
+                               "list_id = L1\nemail = {{ event.email }}\n",
+                               base));
+    write_workflow("tags",
+                   testkit_fmt("[workflow]\nretry_backoff = 200ms\n\n"
                                "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
                                "[step tag]\nuse = mailchimp.tag_member\n"
                                "api_key = ${env:SB_TEST_MC_KEY}\napi_base = %s/3.0\n"
                                "list_id = L1\nemail = {{ event.email }}\n"
                                "tags = {{ event.add }}\nremove_tags = {{ event.remove }}\n",
                                base));
-    write_workflow("lookup",
-                   fmt("[workflow]\nretry_backoff = 200ms\n\n"
-                       "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
-                       "[step get]\nuse = mailchimp.request\napi_key = ${env:SB_TEST_MC_KEY}\n"
-                       "api_base = %s/3.0\npath = /lists/{{ event.list }}/members/{{ event.hash }}"
-                       "\n\n[step echo]\nuse = http.request\nmethod = POST\nurl = %s/echo\n"
-                       "body = {\"lookup\": \"{{ steps.get.body.email_address }}\", "
-                       "\"status\": {{ steps.get.status }}}\n",
-                       base, base));
-    write_workflow("hook", fmt("[trigger]\nuse = mailchimp.webhook\npath = mc\n"
+    write_workflow(
+        "lookup",
+        testkit_fmt("[workflow]\nretry_backoff = 200ms\n\n"
+                    "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+                    "[step get]\nuse = mailchimp.request\napi_key = ${env:SB_TEST_MC_KEY}\n"
+                    "api_base = %s/3.0\npath = /lists/{{ event.list }}/members/{{ event.hash }}"
+                    "\n\n[step echo]\nuse = http.request\nmethod = POST\nurl = %s/echo\n"
+                    "body = {\"lookup\": \"{{ steps.get.body.email_address }}\", "
+                    "\"status\": {{ steps.get.status }}}\n",
+                    base, base));
+    write_workflow("hook",
+                   testkit_fmt("[trigger]\nuse = mailchimp.webhook\npath = mc\n"
                                "secret = ${env:SB_TEST_MC_HOOK_SECRET}\n\n"
                                "[step seen]\nuse = http.request\nmethod = POST\nurl = %s/seen\n"
                                "body = {\"type\": \"{{ trigger.type }}\", \"id\": \"{{ trigger.id "
@@ -121,36 +113,9 @@ static int teardown(void **state)
 
 /* --- helpers ---------------------------------------------------------------------------- */
 
-static void post_event(const char *hook, const char *body)
-{
-    char url[256];
-    snprintf(url, sizeof(url), "%s/hooks/%s", proc.base_url, hook);
-    const char *h[] = {"Content-Type: application/json", NULL};
-    struct http_reply r;
-    assert_int_equal(http_do("POST", url, h, body, strlen(body), 0, &r), 0);
-    if (r.status != 200)
-        fail_msg("POST %s: %ld %s", url, r.status, r.body);
-    http_reply_free(&r);
-}
-
 static bool wait_runs(const char *workflow, const char *status, int64_t n)
 {
-    char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM runs WHERE workflow = '%s' AND status = '%s'",
-             workflow, status);
-    return sbp_wait_sql(&proc, sql, n, 15000);
-}
-
-static const char *jstr(struct json_object *o, const char *path)
-{
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", path);
-    char *save = NULL;
-    struct json_object *cur = o;
-    for (char *k = strtok_r(buf, ".", &save); k && cur; k = strtok_r(NULL, ".", &save))
-        if (!json_object_object_get_ex(cur, k, &cur))
-            return NULL;
-    return cur ? json_object_get_string(cur) : NULL;
+    return sbp_wait_runs(&proc, workflow, status, n, 15000);
 }
 
 /* The index among all recorded requests of the i-th one to `path`. */
@@ -205,9 +170,10 @@ static void test_upsert_member_hash_auth_merge_and_tags(void **state)
     mailchimp_subscriber_hash_ref("Ann.Smith@Example.com", hash);
     snprintf(path, sizeof(path), "/3.0/lists/L1/members/%s", hash);
     snprintf(tags_path, sizeof(tags_path), "%s/tags", path);
-    post_event("member", "{\"id\": \"evt_ann\", \"list\": \"L1\", \"email\": \" "
-                         "Ann.Smith@Example.com \", \"first\": \"Ann\", \"tags\": \"vip "
-                         "newsletter\"}");
+    scenario_post_event(&proc, "member",
+                        "{\"id\": \"evt_ann\", \"list\": \"L1\", \"email\": \" "
+                        "Ann.Smith@Example.com \", \"first\": \"Ann\", \"tags\": \"vip "
+                        "newsletter\"}");
     assert_true(wait_runs("member", "succeeded", 1));
     assert_int_equal(standin_count(api, path), 1);
     struct standin_request put;
@@ -221,9 +187,9 @@ static void test_upsert_member_hash_auth_merge_and_tags(void **state)
     assert_non_null(strstr(standin_header(&put, "Content-Type"), "application/json"));
     standin_request_free(&put);
     struct json_object *body = request_body(path, 0);
-    assert_string_equal(jstr(body, "email_address"), "Ann.Smith@Example.com");
-    assert_string_equal(jstr(body, "status_if_new"), "subscribed");
-    assert_string_equal(jstr(body, "merge_fields.FNAME"), "Ann");
+    assert_string_equal(scenario_json_get(body, "email_address"), "Ann.Smith@Example.com");
+    assert_string_equal(scenario_json_get(body, "status_if_new"), "subscribed");
+    assert_string_equal(scenario_json_get(body, "merge_fields.FNAME"), "Ann");
     json_object_put(body);
     /* the tags call follows the PUT */
     assert_int_equal(standin_count(api, tags_path), 1);
@@ -241,10 +207,10 @@ static void test_upsert_member_hash_auth_merge_and_tags(void **state)
     /* the outputs fed the next step */
     assert_true(standin_wait(api, "/echo", 1, 5000));
     body = request_body("/echo", standin_count(api, "/echo") - 1);
-    assert_string_equal(jstr(body, "hash"), hash);
-    assert_string_equal(jstr(body, "id"), hash);
-    assert_string_equal(jstr(body, "status"), "subscribed");
-    assert_string_equal(jstr(body, "fname"), "Ann");
+    assert_string_equal(scenario_json_get(body, "hash"), hash);
+    assert_string_equal(scenario_json_get(body, "id"), hash);
+    assert_string_equal(scenario_json_get(body, "status"), "subscribed");
+    assert_string_equal(scenario_json_get(body, "fname"), "Ann");
     json_object_put(body);
 }
 
@@ -256,8 +222,9 @@ static void test_429_without_body_is_retried(void **state)
     snprintf(path, sizeof(path), "/3.0/lists/L1/members/%s", hash);
     struct standin_reply busy = {429, "text/html", "", NULL, 0};
     mailchimp_standin_inject(mc, "PUT", path, &busy, 1);
-    post_event("member", "{\"id\": \"evt_busy\", \"list\": \"L1\", \"email\": "
-                         "\"busy@example.com\", \"first\": \"B\", \"tags\": \"\"}");
+    scenario_post_event(&proc, "member",
+                        "{\"id\": \"evt_busy\", \"list\": \"L1\", \"email\": "
+                        "\"busy@example.com\", \"first\": \"B\", \"tags\": \"\"}");
     assert_true(wait_runs("member", "succeeded", 2));
     /* one 429, then the retry went through once */
     assert_int_equal(standin_count(api, path), 2);
@@ -282,8 +249,9 @@ static void test_403_without_body_is_retried(void **state)
     snprintf(tags_path, sizeof(tags_path), "%s/tags", path);
     struct standin_reply throttled = {403, "text/html", "", NULL, 0};
     mailchimp_standin_inject(mc, "POST", tags_path, &throttled, 1);
-    post_event("member", "{\"id\": \"evt_throttled\", \"list\": \"L1\", \"email\": "
-                         "\"throttled@example.com\", \"first\": \"T\", \"tags\": \"x\"}");
+    scenario_post_event(&proc, "member",
+                        "{\"id\": \"evt_throttled\", \"list\": \"L1\", \"email\": "
+                        "\"throttled@example.com\", \"first\": \"T\", \"tags\": \"x\"}");
     assert_true(wait_runs("member", "succeeded", 3));
     /* the step is retried whole: the PUT is an idempotent upsert */
     assert_int_equal(standin_count(api, path), 2);
@@ -305,8 +273,9 @@ static void test_403_with_problem_fails(void **state)
         "deleted and cannot be re-imported.\",\"instance\":\"x\"}",
         NULL, 0};
     mailchimp_standin_inject(mc, "PUT", path, &forbidden, 1);
-    post_event("member", "{\"id\": \"evt_forbidden\", \"list\": \"L1\", \"email\": "
-                         "\"forbidden@example.com\", \"first\": \"F\", \"tags\": \"\"}");
+    scenario_post_event(&proc, "member",
+                        "{\"id\": \"evt_forbidden\", \"list\": \"L1\", \"email\": "
+                        "\"forbidden@example.com\", \"first\": \"F\", \"tags\": \"\"}");
     assert_true(wait_runs("member", "dead", 1));
     assert_int_equal(standin_count(api, path), 1);
     assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM runs WHERE status = 'dead' AND "
@@ -321,8 +290,9 @@ static void test_400_problem_is_dead_with_title_and_detail(void **state)
     char hash[33], path[128];
     mailchimp_subscriber_hash_ref("not-an-email", hash);
     snprintf(path, sizeof(path), "/3.0/lists/L1/members/%s", hash);
-    post_event("member", "{\"id\": \"evt_bad\", \"list\": \"L1\", \"email\": \"not-an-email\", "
-                         "\"first\": \"X\", \"tags\": \"\"}");
+    scenario_post_event(&proc, "member",
+                        "{\"id\": \"evt_bad\", \"list\": \"L1\", \"email\": \"not-an-email\", "
+                        "\"first\": \"X\", \"tags\": \"\"}");
     assert_true(wait_runs("member", "dead", 2));
     /* permanent: one attempt */
     assert_int_equal(standin_count(api, path), 1);
@@ -333,11 +303,8 @@ static void test_400_problem_is_dead_with_title_and_detail(void **state)
                                    "address.)%'");
     assert_int_equal(n, 1);
     /* visible in `switchboard runs` */
-    char cfg[400];
-    snprintf(cfg, sizeof(cfg), "%s/switchboard.ini", proc.dir);
-    const char *argv[] = {testkit_binary(), "runs", "-c", cfg, "--status", "dead", NULL};
     char *out = NULL, *err = NULL;
-    assert_int_equal(run_capture(argv, NULL, &out, &err), 0);
+    assert_int_equal(sbp_cli(&proc, NULL, &out, &err, "runs", "--status", "dead", NULL), 0);
     assert_non_null(strstr(out, "Invalid Resource"));
     free(out);
     free(err);
@@ -346,9 +313,11 @@ static void test_400_problem_is_dead_with_title_and_detail(void **state)
 static void test_unknown_list_and_wrong_key_fail(void **state)
 {
     (void)state;
-    post_event("member", "{\"id\": \"evt_nolist\", \"list\": \"nope\", \"email\": "
-                         "\"a@example.com\", \"first\": \"A\", \"tags\": \"\"}");
-    post_event("wrongkey", "{\"id\": \"evt_wrongkey\", \"email\": \"a@example.com\"}");
+    scenario_post_event(&proc, "member",
+                        "{\"id\": \"evt_nolist\", \"list\": \"nope\", \"email\": "
+                        "\"a@example.com\", \"first\": \"A\", \"tags\": \"\"}");
+    scenario_post_event(&proc, "wrongkey",
+                        "{\"id\": \"evt_wrongkey\", \"email\": \"a@example.com\"}");
     assert_true(wait_runs("member", "dead", 3));
     assert_true(wait_runs("wrongkey", "dead", 1));
     assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM runs WHERE workflow = 'member' AND "
@@ -372,52 +341,52 @@ static void test_tag_member_and_request(void **state)
     (void)state;
     char hash[33];
     mailchimp_subscriber_hash_ref("tagged@example.com", hash);
-    post_event("member", "{\"id\": \"evt_tagged\", \"list\": \"L1\", \"email\": "
-                         "\"tagged@example.com\", \"first\": \"T\", \"tags\": \"trial old\"}");
+    scenario_post_event(&proc, "member",
+                        "{\"id\": \"evt_tagged\", \"list\": \"L1\", \"email\": "
+                        "\"tagged@example.com\", \"first\": \"T\", \"tags\": \"trial old\"}");
     assert_true(wait_runs("member", "succeeded", 4));
     assert_true(mailchimp_standin_member_has_tag(mc, "L1", hash, "trial"));
-    post_event("tags", "{\"id\": \"evt_tag1\", \"email\": \"TAGGED@example.com\", \"add\": "
-                       "\"customer, gold\", \"remove\": \"trial\"}");
+    scenario_post_event(&proc, "tags",
+                        "{\"id\": \"evt_tag1\", \"email\": \"TAGGED@example.com\", \"add\": "
+                        "\"customer, gold\", \"remove\": \"trial\"}");
     assert_true(wait_runs("tags", "succeeded", 1));
     assert_true(mailchimp_standin_member_has_tag(mc, "L1", hash, "customer"));
     assert_true(mailchimp_standin_member_has_tag(mc, "L1", hash, "gold"));
     assert_true(mailchimp_standin_member_has_tag(mc, "L1", hash, "old"));
     assert_false(mailchimp_standin_member_has_tag(mc, "L1", hash, "trial"));
     /* tagging someone who is not on the list: 404, dead */
-    post_event("tags", "{\"id\": \"evt_tag2\", \"email\": \"stranger@example.com\", \"add\": "
-                       "\"x\", \"remove\": \"\"}");
+    scenario_post_event(&proc, "tags",
+                        "{\"id\": \"evt_tag2\", \"email\": \"stranger@example.com\", \"add\": "
+                        "\"x\", \"remove\": \"\"}");
     assert_true(wait_runs("tags", "dead", 1));
 
     /* any endpoint: read the member back */
-    char *ev = fmt("{\"id\": \"evt_lookup\", \"list\": \"L1\", \"hash\": \"%s\"}", hash);
-    post_event("lookup", ev);
+    char *ev = testkit_fmt("{\"id\": \"evt_lookup\", \"list\": \"L1\", \"hash\": \"%s\"}", hash);
+    scenario_post_event(&proc, "lookup", ev);
     free(ev);
     assert_true(wait_runs("lookup", "succeeded", 1));
     char path[128];
     snprintf(path, sizeof(path), "/3.0/lists/L1/members/%s", hash);
     assert_int_equal(request_index(path, "GET") != (size_t)-1, 1);
     struct json_object *body = request_body("/echo", standin_count(api, "/echo") - 1);
-    assert_string_equal(jstr(body, "lookup"), "tagged@example.com");
-    assert_string_equal(jstr(body, "status"), "200");
+    assert_string_equal(scenario_json_get(body, "lookup"), "tagged@example.com");
+    assert_string_equal(scenario_json_get(body, "status"), "200");
     json_object_put(body);
 }
 
 static void test_fire_dry_run_sends_nothing(void **state)
 {
     (void)state;
-    char cfg[400], evfile[400];
-    snprintf(cfg, sizeof(cfg), "%s/switchboard.ini", proc.dir);
-    snprintf(evfile, sizeof(evfile), "%s/event.json", proc.dir);
-    FILE *f = fopen(evfile, "w");
-    fputs("{\"id\": \"evt_dry\", \"list\": \"L1\", \"email\": \"dry@example.com\", \"first\": "
-          "\"D\", \"tags\": \"a b\"}",
-          f);
-    fclose(f);
-    const char *argv[] = {testkit_binary(), "fire", "-c",        cfg, "member",
-                          "--event",        evfile, "--dry-run", NULL};
+    char evfile[400];
+    assert_int_equal(sbp_write_file(&proc, "event.json",
+                                    "{\"id\": \"evt_dry\", \"list\": \"L1\", \"email\": "
+                                    "\"dry@example.com\", \"first\": \"D\", \"tags\": \"a b\"}",
+                                    evfile, sizeof(evfile)),
+                     0);
     char *out = NULL, *err = NULL;
     size_t before = standin_count(api, NULL);
-    int rc = run_capture(argv, env, &out, &err);
+    int rc =
+        sbp_cli(&proc, env, &out, &err, "fire", "member", "--event", evfile, "--dry-run", NULL);
     if (rc != 0)
         fail_msg("fire: %d\n%s%s", rc, out, err);
     char hash[33], line[200];
@@ -457,13 +426,11 @@ static const char sample_literal[] =
 static long hook_request(const char *method, const char *query, const char *body, char *answer,
                          size_t len)
 {
-    char url[300];
-    snprintf(url, sizeof(url), "%s/hooks/mc%s", proc.base_url, query);
+    char hook[300];
+    snprintf(hook, sizeof(hook), "mc%s", query);
     const char *h[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
     struct http_reply r;
-    assert_int_equal(http_do(method, url, body ? h : NULL, body, body ? strlen(body) : 0, 0, &r),
-                     0);
-    long status = r.status;
+    long status = sbp_hook_request(&proc, method, hook, body ? h : NULL, body, &r);
     if (answer)
         snprintf(answer, len, "%s", r.body);
     http_reply_free(&r);
@@ -492,10 +459,10 @@ static void test_webhook_pings_secret_and_dedupe(void **state)
     assert_non_null(strstr(answer, "accepted"));
     assert_true(wait_runs("hook", "succeeded", 1));
     struct json_object *body = request_body("/seen", 0);
-    assert_string_equal(jstr(body, "type"), "subscribe");
-    assert_string_equal(jstr(body, "id"), "subscribe:2009-03-26 21:35:57:8a25ff1d98");
-    assert_string_equal(jstr(body, "fname"), "Mailchimp");
-    assert_string_equal(jstr(body, "email"), "api@mailchimp.com");
+    assert_string_equal(scenario_json_get(body, "type"), "subscribe");
+    assert_string_equal(scenario_json_get(body, "id"), "subscribe:2009-03-26 21:35:57:8a25ff1d98");
+    assert_string_equal(scenario_json_get(body, "fname"), "Mailchimp");
+    assert_string_equal(scenario_json_get(body, "email"), "api@mailchimp.com");
     json_object_put(body);
     /* Mailchimp's retry of the same delivery (literal brackets this time) */
     assert_int_equal(

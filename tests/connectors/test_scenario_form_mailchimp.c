@@ -9,17 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
 
 #include "mailchimp_checks.h"
+#include "scenario.h"
 #include "standin.h"
 #include "testkit.h"
 
-#define EXAMPLE "conf/examples/form-to-mailchimp.ini"
+#define WF "form-to-mailchimp"
 #define KEY "feedfacefeedfacefeedfacefeedface-us21"
 #define TOKEN "form-token-81d6e1"
 
@@ -29,53 +29,6 @@ static struct mailchimp_standin *mc;
 
 static const char *const env[] = {"MAILCHIMP_API_KEY=" KEY, "FORM_WEBHOOK_TOKEN=" TOKEN, NULL};
 
-/* The source tree, from this file's path (CMake compiles it by its
- * absolute path). */
-static void source_path(const char *rel, char *out, size_t len)
-{
-    const char *me = __FILE__;
-    const char *at = strstr(me, "tests/connectors/");
-    assert_non_null(at);
-    snprintf(out, len, "%.*s%s", (int)(at - me), me, rel);
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)n + 1);
-    size_t got = fread(text, 1, (size_t)n, f);
-    fclose(f);
-    text[got] = '\0';
-    return text;
-}
-
-/* The example with `line` inserted after its line `after`. Caller frees. */
-static char *example_with(const char *after, const char *line)
-{
-    char path[1024];
-    source_path(EXAMPLE, path, sizeof(path));
-    char *text = read_file(path);
-    if (!text)
-        return NULL;
-    char *at = strstr(text, after);
-    if (!at) {
-        free(text);
-        return NULL;
-    }
-    at = strchr(at, '\n');
-    size_t head = at ? (size_t)(at - text) + 1 : strlen(text);
-    size_t n = strlen(text) + strlen(line) + 3;
-    char *out = malloc(n);
-    snprintf(out, n, "%.*s%s%s\n%s", (int)head, text, at ? "" : "\n", line, text + head);
-    free(text);
-    return out;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -83,15 +36,12 @@ static int setup(void **state)
         return -1;
     static const char *const lists[] = {"a6b5da1054", NULL};
     mc = mailchimp_standin_new(api, KEY, lists);
-    if (!mc || sbp_init(&proc, "[engine]\nworkers = 2\n") < 0)
+    if (!mc)
         return -1;
     char line[256];
     snprintf(line, sizeof(line), "api_base = %s/3.0", standin_url(api));
-    char *wf = example_with("use = mailchimp.upsert_member", line);
-    if (!wf || sbp_write_workflow(&proc, "form-to-mailchimp", wf) < 0)
-        return -1;
-    free(wf);
-    return sbp_start(&proc, env);
+    const struct example_edit edits[] = {{"use = mailchimp.upsert_member", line}, {NULL, NULL}};
+    return scenario_start_example(&proc, WF, edits, env);
 }
 
 static int teardown(void **state)
@@ -106,45 +56,23 @@ static int teardown(void **state)
 static void test_example_passes_check(void **state)
 {
     (void)state;
-    char src[1024], dir[] = "/tmp/sbformexXXXXXX", dst[1100];
-    source_path(EXAMPLE, src, sizeof(src));
-    assert_non_null(mkdtemp(dir));
-    snprintf(dst, sizeof(dst), "%s/form-to-mailchimp.ini", dir);
-    char *text = read_file(src);
-    assert_non_null(text);
-    FILE *f = fopen(dst, "w");
-    fputs(text, f);
-    fclose(f);
-    free(text);
-    const char *argv[] = {testkit_binary(),  "check",       "-c", "/dev/null", "--plugins",
-                          testkit_plugins(), "--workflows", dir,  NULL};
     char *out = NULL, *err = NULL;
-    int rc = run_capture(argv, env, &out, &err);
-    if (rc != 0)
-        fail_msg("switchboard check: %d\n%s%s", rc, out, err);
+    scenario_assert_example_passes(WF, env, &out);
     assert_non_null(strstr(out, "1 workflow"));
+    free(out);
     /* without the variables it does not pass */
     const char *no_env[] = {"MAILCHIMP_API_KEY=" KEY, NULL};
-    free(out);
-    free(err);
-    assert_int_not_equal(run_capture(argv, no_env, &out, &err), 0);
+    assert_int_not_equal(scenario_check_example(WF, no_env, NULL, &err), 0);
     assert_non_null(strstr(err, "FORM_WEBHOOK_TOKEN"));
-    free(out);
     free(err);
-    unlink(dst);
-    rmdir(dir);
 }
 
 static long post_form(const char *query, const char *body)
 {
-    char url[300];
-    snprintf(url, sizeof(url), "%s/hooks/website-form%s", proc.base_url, query);
+    char hook[300];
+    snprintf(hook, sizeof(hook), "website-form%s", query);
     const char *h[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
-    struct http_reply r;
-    assert_int_equal(http_do("POST", url, h, body, strlen(body), 0, &r), 0);
-    long status = r.status;
-    http_reply_free(&r);
-    return status;
+    return sbp_hook_request(&proc, "POST", hook, h, body, NULL);
 }
 
 static void test_form_post_subscribes_with_first_name(void **state)
@@ -157,10 +85,7 @@ static void test_form_post_subscribes_with_first_name(void **state)
     assert_int_equal(post_form("?token=wrong", body), 401);
     assert_int_equal(post_form("", body), 401);
     assert_int_equal(post_form("?token=" TOKEN, body), 200);
-    assert_true(sbp_wait_sql(&proc,
-                             "SELECT count(*) FROM runs WHERE workflow = 'form-to-mailchimp' AND "
-                             "status = 'succeeded'",
-                             1, 15000));
+    assert_true(sbp_wait_runs(&proc, WF, "succeeded", 1, 15000));
     assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM runs"), 1);
     char hash[33], path[128], tags[160];
     mailchimp_subscriber_hash_ref("ann.marie@example.com", hash);

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -21,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "scenario.h"
 #include "slack_checks.h"
 #include "standin.h"
 #include "testkit.h"
@@ -43,112 +43,26 @@ static const char *const env[] = {
     "TRELLO_TOKEN=" TRELLO_TOKEN,           "TRELLO_SUPPORT_LIST_ID=" LIST_ID,
     "SLACK_BOT_TOKEN=" BOT_TOKEN,           NULL};
 
-/* conf/examples/ticket-to-trello.ini of the source tree (this file is
- * <tree>/tests/connectors/<name>.c; CMake compiles it by its full path). */
-static const char *example_path(void)
-{
-    static char path[1024];
-    if (!path[0]) {
-        char dir[900];
-        snprintf(dir, sizeof(dir), "%s", __FILE__);
-        for (int i = 0; i < 3; i++) {
-            char *slash = strrchr(dir, '/');
-            if (slash)
-                *slash = '\0';
-        }
-        snprintf(path, sizeof(path), "%s/conf/examples/" WF ".ini", dir);
-    }
-    return path;
-}
-
-/* The whole file as a string (caller frees). */
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
-/* The example with api_base added to every Trello and Slack step, and a
- * short retry backoff so the test need not wait minutes. */
-static char *example_pointed_at(const char *trello_base, const char *slack_base)
-{
-    char *text = read_file(example_path());
-    size_t cap = strlen(text) + 4096, len = 0;
-    char *out = malloc(cap);
-    for (const char *line = text; *line;) {
-        const char *nl = strchr(line, '\n');
-        size_t n = nl ? (size_t)(nl - line + 1) : strlen(line);
-        memcpy(out + len, line, n);
-        len += n;
-        if (strncmp(line, "use = slack.", 12) == 0)
-            len += (size_t)snprintf(out + len, cap - len, "api_base = %s\n", slack_base);
-        else if (strncmp(line, "use = trello.", 13) == 0)
-            len += (size_t)snprintf(out + len, cap - len, "api_base = %s\n", trello_base);
-        else if (strncmp(line, "[workflow]", 10) == 0)
-            len += (size_t)snprintf(out + len, cap - len, "retry_backoff = 200ms\n");
-        line += n;
-    }
-    out[len] = '\0';
-    free(text);
-    return out;
-}
-
-/* `switchboard check` on a folder holding only the example; exit status. */
-static int check_example(const char *const *with_env)
-{
-    char dir[400], path[500];
-    snprintf(dir, sizeof(dir), "%s/check-only", proc.dir);
-    mkdir(dir, 0700);
-    snprintf(path, sizeof(path), "%s/" WF ".ini", dir);
-    char *text = read_file(example_path());
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-    free(text);
-    const char *argv[] = {testkit_binary(),  "check",       "-c", "/dev/null", "--plugins",
-                          testkit_plugins(), "--workflows", dir,  NULL};
-    char *out = NULL, *err = NULL;
-    int rc = run_capture(argv, with_env, &out, &err);
-    if (rc != 0 && with_env)
-        print_message("check: %s%s", out ? out : "", err ? err : "");
-    free(out);
-    free(err);
-    return rc;
-}
-
 static int setup(void **state)
 {
     (void)state;
-    if (standin_start(&slack_standin) < 0 || standin_start(&trello_standin) < 0)
+    if (standin_start(&trello_standin) < 0)
         return -1;
-    slack = slack_api_install(slack_standin);
     trello = trello_api_install(trello_standin, TRELLO_KEY, TRELLO_TOKEN);
-    if (sbp_init(&proc, "[engine]\nworkers = 2\n") < 0)
-        return -1;
-    char slack_base[300];
-    snprintf(slack_base, sizeof(slack_base), "%s/api", standin_url(slack_standin));
-    char *wf = example_pointed_at(standin_url(trello_standin), slack_base);
-    sbp_write_workflow(&proc, WF, wf);
-    free(wf);
-    return sbp_start(&proc, env);
+    /* the Trello steps talk to its stand-in, and a short retry backoff
+     * spares the test minutes of waiting */
+    char trello_base[300];
+    snprintf(trello_base, sizeof(trello_base), "api_base = %s", standin_url(trello_standin));
+    const struct example_edit more[] = {
+        {"use = trello.", trello_base}, {"[workflow]", "retry_backoff = 200ms"}, {NULL, NULL}};
+    return scenario_start_with_slack(&proc, &slack_standin, &slack, WF, more, env);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    sbp_cleanup(&proc);
-    standin_stop(slack_standin);
+    scenario_stop_with_slack(&proc, slack_standin, slack);
     standin_stop(trello_standin);
-    slack_api_free(slack);
     trello_api_free(trello);
     return 0;
 }
@@ -166,33 +80,19 @@ static long post_ticket(const char *body, const char *key)
     for (unsigned int i = 0; i < n; i++)
         o += (size_t)snprintf(sig + o, sizeof(sig) - o, "%02x", mac[i]);
     const char *headers[] = {"Content-Type: application/json", sig, NULL};
-    char url[256];
-    snprintf(url, sizeof(url), "%s/hooks/support-tickets", proc.base_url);
-    struct http_reply r;
-    assert_int_equal(http_do("POST", url, headers, body, strlen(body), 0, &r), 0);
-    long status = r.status;
-    http_reply_free(&r);
-    return status;
-}
-
-static const char *json_get(struct json_object *o, const char *key)
-{
-    struct json_object *v;
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
+    return sbp_hook_request(&proc, "POST", "support-tickets", headers, body, NULL);
 }
 
 static bool wait_succeeded(int64_t n)
 {
-    return sbp_wait_sql(
-        &proc, "SELECT count(*) FROM runs WHERE workflow = '" WF "' AND status = 'succeeded'", n,
-        20000);
+    return sbp_wait_runs(&proc, WF, "succeeded", n, 20000);
 }
 
 static void test_example_checks(void **state)
 {
     (void)state;
-    assert_int_equal(check_example(env), 0);
-    assert_int_not_equal(check_example(NULL), 0);
+    scenario_assert_example_passes(WF, env, NULL);
+    assert_int_not_equal(scenario_check_example(WF, NULL, NULL, NULL), 0);
 }
 
 static void test_ticket_to_card_to_slack(void **state)
@@ -214,11 +114,11 @@ static void test_ticket_to_card_to_slack(void **state)
                         "\"");
     assert_string_equal(req.query, "");
     struct json_object *body = json_tokener_parse(req.body);
-    assert_string_equal(json_get(body, "idList"), LIST_ID);
-    assert_string_equal(json_get(body, "name"), "[urgent] Printer on fire");
-    assert_string_equal(json_get(body, "desc"),
+    assert_string_equal(scenario_json_get(body, "idList"), LIST_ID);
+    assert_string_equal(scenario_json_get(body, "name"), "[urgent] Printer on fire");
+    assert_string_equal(scenario_json_get(body, "desc"),
                         "Ticket T-1042 from Ann (ann@example.com): Smoke coming out of tray 2.");
-    assert_string_equal(json_get(body, "pos"), "top");
+    assert_string_equal(scenario_json_get(body, "pos"), "top");
     json_object_put(body);
     standin_request_free(&req);
     /* Slack links the card's URL from the create_card output */
@@ -265,8 +165,9 @@ static void test_markup_stays_text_and_slack_retry(void **state)
     struct json_object *body = json_tokener_parse(req.body);
     assert_non_null(body);
     /* Trello gets the subject as text; description absent -> empty */
-    assert_string_equal(json_get(body, "name"), "[high] <!channel> help & \"now\"");
-    assert_string_equal(json_get(body, "desc"), "Ticket T-1043 from Bob (bob@example.com): ");
+    assert_string_equal(scenario_json_get(body, "name"), "[high] <!channel> help & \"now\"");
+    assert_string_equal(scenario_json_get(body, "desc"),
+                        "Ticket T-1043 from Bob (bob@example.com): ");
     json_object_put(body);
     standin_request_free(&req);
     /* Slack gets it escaped: no @channel, the link intact */

@@ -10,13 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "scenario.h"
 #include "slack_checks.h"
 #include "standin.h"
 #include "testkit.h"
@@ -34,105 +34,16 @@ static struct slack_api *slack;
 static const char *const env[] = {"TRELLO_APP_SECRET=" APP_SECRET, "SLACK_BOT_TOKEN=" BOT_TOKEN,
                                   NULL};
 
-/* conf/examples/trello-card-to-slack.ini of the source tree (this file is
- * <tree>/tests/connectors/<name>.c; CMake compiles it by its full path). */
-static const char *example_path(void)
-{
-    static char path[1024];
-    if (!path[0]) {
-        char dir[900];
-        snprintf(dir, sizeof(dir), "%s", __FILE__);
-        for (int i = 0; i < 3; i++) {
-            char *slash = strrchr(dir, '/');
-            if (slash)
-                *slash = '\0';
-        }
-        snprintf(path, sizeof(path), "%s/conf/examples/" WF ".ini", dir);
-    }
-    return path;
-}
-
-/* The whole file as a string (caller frees). */
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
-/* The example with `api_base = <slack>` added to every Slack step. */
-static char *example_pointed_at(const char *slack_base)
-{
-    char *text = read_file(example_path());
-    size_t cap = strlen(text) + 4096, len = 0;
-    char *out = malloc(cap);
-    for (const char *line = text; *line;) {
-        const char *nl = strchr(line, '\n');
-        size_t n = nl ? (size_t)(nl - line + 1) : strlen(line);
-        memcpy(out + len, line, n);
-        len += n;
-        if (strncmp(line, "use = slack.", 12) == 0)
-            len += (size_t)snprintf(out + len, cap - len, "api_base = %s\n", slack_base);
-        line += n;
-    }
-    out[len] = '\0';
-    free(text);
-    return out;
-}
-
-/* `switchboard check` on a folder holding only the example; exit status. */
-static int check_example(const char *const *with_env)
-{
-    char dir[400], path[500];
-    snprintf(dir, sizeof(dir), "%s/check-only", proc.dir);
-    mkdir(dir, 0700);
-    snprintf(path, sizeof(path), "%s/" WF ".ini", dir);
-    char *text = read_file(example_path());
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-    free(text);
-    const char *argv[] = {testkit_binary(),  "check",       "-c", "/dev/null", "--plugins",
-                          testkit_plugins(), "--workflows", dir,  NULL};
-    char *out = NULL, *err = NULL;
-    int rc = run_capture(argv, with_env, &out, &err);
-    if (rc != 0 && with_env)
-        print_message("check: %s%s", out ? out : "", err ? err : "");
-    free(out);
-    free(err);
-    return rc;
-}
-
 static int setup(void **state)
 {
     (void)state;
-    if (standin_start(&slack_standin) < 0)
-        return -1;
-    slack = slack_api_install(slack_standin);
-    if (sbp_init(&proc, "[engine]\nworkers = 2\n") < 0)
-        return -1;
-    char base[300];
-    snprintf(base, sizeof(base), "%s/api", standin_url(slack_standin));
-    char *wf = example_pointed_at(base);
-    sbp_write_workflow(&proc, WF, wf);
-    free(wf);
-    return sbp_start(&proc, env);
+    return scenario_start_with_slack(&proc, &slack_standin, &slack, WF, NULL, env);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    sbp_cleanup(&proc);
-    standin_stop(slack_standin);
-    slack_api_free(slack);
+    scenario_stop_with_slack(&proc, slack_standin, slack);
     return 0;
 }
 
@@ -151,13 +62,7 @@ static long post_action(const char *body, const char *callback)
     char header[80] = "X-Trello-Webhook: ";
     EVP_EncodeBlock((unsigned char *)header + strlen(header), mac, 20);
     const char *headers[] = {"Content-Type: application/json", header, NULL};
-    char url[256];
-    snprintf(url, sizeof(url), "%s/hooks/trello-cards", proc.base_url);
-    struct http_reply r;
-    assert_int_equal(http_do("POST", url, headers, body, strlen(body), 0, &r), 0);
-    long status = r.status;
-    http_reply_free(&r);
-    return status;
+    return sbp_hook_request(&proc, "POST", "trello-cards", headers, body, NULL);
 }
 
 /* A createCard action as Trello sends it (connectors.md 4.3). */
@@ -175,8 +80,8 @@ static const char create_card[] =
 static void test_example_checks(void **state)
 {
     (void)state;
-    assert_int_equal(check_example(env), 0);
-    assert_int_not_equal(check_example(NULL), 0);
+    scenario_assert_example_passes(WF, env, NULL);
+    assert_int_not_equal(scenario_check_example(WF, NULL, NULL, NULL), 0);
 }
 
 static void test_head_then_card_to_slack(void **state)

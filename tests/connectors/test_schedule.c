@@ -9,7 +9,6 @@
  *     zone with file:line. */
 #include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,30 +23,16 @@
 
 static struct standin *api;
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
-
 /* A workflow firing every second and posting the occurrence to `path`. */
 static char *tick_workflow(const char *path, const char *catch_up)
 {
-    return fmt("[trigger]\nuse = schedule.every\nevery = 1s\ncatch_up = %s\n\n"
-               "[step post]\nuse = http.request\nmethod = POST\nurl = %s%s\n"
-               "body = {\"at\": \"{{ event.scheduled_at }}\", \"utc\": \"{{ "
-               "event.scheduled_at_utc }}\", \"id\": \"{{ trigger.id }}\", \"tz\": \"{{ "
-               "event.timezone }}\", \"fired\": \"{{ event.fired_at }}\", \"catch_up\": {{ "
-               "event.catch_up }}}\n",
-               catch_up, standin_url(api), path);
+    return testkit_fmt("[trigger]\nuse = schedule.every\nevery = 1s\ncatch_up = %s\n\n"
+                       "[step post]\nuse = http.request\nmethod = POST\nurl = %s%s\n"
+                       "body = {\"at\": \"{{ event.scheduled_at }}\", \"utc\": \"{{ "
+                       "event.scheduled_at_utc }}\", \"id\": \"{{ trigger.id }}\", \"tz\": \"{{ "
+                       "event.timezone }}\", \"fired\": \"{{ event.fired_at }}\", \"catch_up\": {{ "
+                       "event.catch_up }}}\n",
+                       catch_up, standin_url(api), path);
 }
 
 /* --- what reached the stand-in ------------------------------------------- */
@@ -235,9 +220,9 @@ static void test_two_engines_one_store(void **state)
     (void)state;
     struct sb_proc a, b;
     assert_int_equal(sbp_init(&a, NULL), 0);
-    char *ini = fmt("[server]\nlisten = 127.0.0.1:0\n\n[engine]\nplugin_dir = @PLUGINS@\n"
-                    "workflow_dir = @DIR@/workflows\nstore = sqlite:%s\n",
-                    a.store);
+    char *ini = testkit_fmt("[server]\nlisten = 127.0.0.1:0\n\n[engine]\nplugin_dir = @PLUGINS@\n"
+                            "workflow_dir = @DIR@/workflows\nstore = sqlite:%s\n",
+                            a.store);
     assert_int_equal(sbp_init_ini(&b, ini), 0);
     free(ini);
     char *wf = tick_workflow("/shared", "none");
@@ -269,9 +254,9 @@ static void test_two_engines_one_store(void **state)
                      (int64_t)n);
     assert_true(events >= (int64_t)n && events <= (int64_t)n + 2);
     for (size_t i = 0; i < n; i++) {
-        char *sql = fmt("SELECT count(*) FROM events WHERE event_id = '%s' AND source = "
-                        "'schedule.every:shared'",
-                        t[i].utc);
+        char *sql = testkit_fmt("SELECT count(*) FROM events WHERE event_id = '%s' AND source = "
+                                "'schedule.every:shared'",
+                                t[i].utc);
         assert_int_equal(sbp_sql_int(&a, sql), 1);
         free(sql);
     }
@@ -368,7 +353,7 @@ static void test_check_reports_bad_cron(void **state)
     char dir[64];
     snprintf(dir, sizeof(dir), "/tmp/sbschedXXXXXX");
     assert_non_null(mkdtemp(dir));
-    char *file = fmt("%s/nightly.ini", dir);
+    char *file = testkit_fmt("%s/nightly.ini", dir);
     FILE *f = fopen(file, "w");
     assert_non_null(f);
     fputs("[trigger]\nuse = schedule.cron\ncron = 61 * * * *\ntimezone = Europe/Berln\n\n"
@@ -381,10 +366,10 @@ static void test_check_reports_bad_cron(void **state)
     int rc = run_capture(argv, NULL, &out, &err);
     printf("%s", err);
     assert_int_equal(rc, 1);
-    char *want = fmt("%s:3: [trigger] cron: minute: '61' is out of range 0-59", file);
+    char *want = testkit_fmt("%s:3: [trigger] cron: minute: '61' is out of range 0-59", file);
     assert_non_null(strstr(err, want));
     free(want);
-    want = fmt("%s:4: [trigger] timezone: unknown time zone 'Europe/Berln'", file);
+    want = testkit_fmt("%s:4: [trigger] timezone: unknown time zone 'Europe/Berln'", file);
     assert_non_null(strstr(err, want));
     free(want);
     free(out);

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "scenario.h"
 #include "shopify_checks.h"
 #include "standin.h"
 #include "testkit.h"
@@ -48,89 +49,27 @@ static const char order_body[] =
     "\"actualQueryCost\":10,\"throttleStatus\":{\"maximumAvailable\":2000.0,"                      \
     "\"currentlyAvailable\":1990,\"restoreRate\":100.0}}}}"
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
-
 static bool wait_status(const char *workflow, const char *status, int64_t n)
 {
-    char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM runs WHERE workflow = '%s' AND status = '%s'",
-             workflow, status);
-    return sbp_wait_sql(&proc, sql, n, 20000);
-}
-
-static void post_event(const char *hook, const char *body)
-{
-    char url[256];
-    snprintf(url, sizeof(url), "%s/hooks/%s", proc.base_url, hook);
-    const char *h[] = {"Content-Type: application/json", NULL};
-    struct http_reply r;
-    assert_int_equal(http_do("POST", url, h, body, strlen(body), 0, &r), 0);
-    if (r.status != 200)
-        fail_msg("POST %s: %ld %s", url, r.status, r.body);
-    http_reply_free(&r);
+    return sbp_wait_runs(&proc, workflow, status, n, 20000);
 }
 
 /* The headers `switchboard sign shopify` prints for `body` (HMAC and a
  * webhook id), after Content-Type and Shopify's other headers, as a
- * NULL-terminated array (release with free_headers). */
+ * NULL-terminated array (release with testkit_strv_free). */
 static char **signed_headers(const char *secret, const char *topic, const char *body)
 {
-    char path[400];
-    snprintf(path, sizeof(path), "%s/body-to-sign", proc.dir);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fwrite(body, 1, strlen(body), f);
-    fclose(f);
-    char *vars[4];
-    vars[0] = fmt("SIGN_BIN=%s", testkit_binary());
-    vars[1] = fmt("SIGN_SECRET=%s", secret);
-    vars[2] = fmt("SIGN_FILE=%s", path);
-    vars[3] = NULL;
-    const char *argv[] = {
-        "/bin/sh", "-c",
-        "exec \"$SIGN_BIN\" sign shopify --secret \"$SIGN_SECRET\" < \"$SIGN_FILE\"", NULL};
-    char *out = NULL, *err = NULL;
-    int rc = run_capture(argv, (const char *const *)vars, &out, &err);
-    if (rc != 0)
-        fail_msg("switchboard sign failed (%d): %s", rc, err ? err : "");
-    for (size_t i = 0; i < 3; i++)
-        free(vars[i]);
-    char **headers = calloc(12, sizeof(char *));
-    size_t n = 0;
-    headers[n++] = strdup("Content-Type: application/json");
-    headers[n++] = fmt("X-Shopify-Topic: %s", topic);
-    headers[n++] = strdup("X-Shopify-Shop-Domain: my-store.myshopify.com");
-    headers[n++] = strdup("X-Shopify-API-Version: 2025-01");
-    headers[n++] = strdup("X-Shopify-Triggered-At: 2025-01-22T12:00:00.000000000Z");
-    for (char *line = out; line && *line && n < 11;) {
-        char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        if (len)
-            headers[n++] = strndup(line, len);
-        line = nl ? nl + 1 : NULL;
-    }
-    free(out);
-    free(err);
+    char topic_header[128];
+    snprintf(topic_header, sizeof(topic_header), "X-Shopify-Topic: %s", topic);
+    const char *const lead[] = {"Content-Type: application/json",
+                                topic_header,
+                                "X-Shopify-Shop-Domain: my-store.myshopify.com",
+                                "X-Shopify-API-Version: 2025-01",
+                                "X-Shopify-Triggered-At: 2025-01-22T12:00:00.000000000Z",
+                                NULL};
+    char **headers = sbp_sign(&proc, "shopify", secret, NULL, NULL, body, lead);
+    assert_non_null(headers);
     return headers;
-}
-
-static void free_headers(char **headers)
-{
-    for (size_t i = 0; headers[i]; i++)
-        free(headers[i]);
-    free(headers);
 }
 
 /* The value of header `name` in a "Name: value" list, or NULL. */
@@ -145,14 +84,7 @@ static const char *header_value(char **headers, const char *name)
 
 static long post_signed(char **headers, const char *body)
 {
-    char url[256];
-    snprintf(url, sizeof(url), "%s/hooks/shopify", proc.base_url);
-    struct http_reply r;
-    assert_int_equal(http_do("POST", url, (const char *const *)headers, body, strlen(body), 0, &r),
-                     0);
-    long status = r.status;
-    http_reply_free(&r);
-    return status;
+    return sbp_hook_request(&proc, "POST", "shopify", (const char *const *)headers, body, NULL);
 }
 
 static int setup(void **state)
@@ -165,44 +97,42 @@ static int setup(void **state)
         return -1;
     const char *base = standin_url(api);
     /* orders in; tag the order through GraphQL; log what came back */
-    char *wf =
-        fmt("[workflow]\nretry_backoff = 200ms\n\n"
-            "[trigger]\nuse = shopify.webhook\npath = shopify\n"
-            "secret = ${env:SB_TEST_SHOPIFY_SECRET}\nprevious_secret = "
-            "${env:SB_TEST_SHOPIFY_OLD_SECRET}\n"
-            "events = orders/*\n\n"
-            "[step tag]\nuse = shopify.graphql\nshop = my-store\n"
-            "access_token = ${env:SB_TEST_SHOPIFY_TOKEN}\napi_base = %s\n"
-            "query = mutation tagsAdd($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) "
-            "{ node { id } userErrors { field message } } }\n"
-            "variables = {\"id\": \"{{ event.admin_graphql_api_id }}\", \"tags\": [\"web\", \"{{ "
-            "event.name }}\"]}\n\n"
-            "[step log]\nuse = log.write\n"
-            "message = tagged {{ steps.tag.tagsAdd.node.id }} (order {{ event.id }}, cost {{ "
-            "steps.tag.extensions.cost.actualQueryCost }}) from {{ "
-            "trigger.headers.x-shopify-shop-domain "
-            "}}\n",
-            base);
-    sbp_write_workflow(&proc, "orders", wf);
-    free(wf);
+    sbp_write_workflowf(
+        &proc, "orders",
+        "[workflow]\nretry_backoff = 200ms\n\n"
+        "[trigger]\nuse = shopify.webhook\npath = shopify\n"
+        "secret = ${env:SB_TEST_SHOPIFY_SECRET}\nprevious_secret = "
+        "${env:SB_TEST_SHOPIFY_OLD_SECRET}\n"
+        "events = orders/*\n\n"
+        "[step tag]\nuse = shopify.graphql\nshop = my-store\n"
+        "access_token = ${env:SB_TEST_SHOPIFY_TOKEN}\napi_base = %s\n"
+        "query = mutation tagsAdd($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) "
+        "{ node { id } userErrors { field message } } }\n"
+        "variables = {\"id\": \"{{ event.admin_graphql_api_id }}\", \"tags\": [\"web\", \"{{ "
+        "event.name }}\"]}\n\n"
+        "[step log]\nuse = log.write\n"
+        "message = tagged {{ steps.tag.tagsAdd.node.id }} (order {{ event.id }}, cost {{ "
+        "steps.tag.extensions.cost.actualQueryCost }}) from {{ "
+        "trigger.headers.x-shopify-shop-domain "
+        "}}\n",
+        base);
     /* a mutation driven by a plain webhook, for the failure paths */
-    wf = fmt("[workflow]\nretry_backoff = 200ms\n\n"
-             "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
-             "[step create]\nuse = shopify.graphql\nshop = my-store\n"
-             "access_token = ${env:SB_TEST_SHOPIFY_TOKEN}\napi_base = %s/\napi_version = 2025-01\n"
-             "query = mutation($input: ProductInput!) { productCreate(input: $input) "
-             "{ product { id } userErrors { field message } } }\n"
-             "variables = {\"input\": {\"title\": \"{{ event.title }}\"}}\n",
-             base);
-    sbp_write_workflow(&proc, "products", wf);
-    free(wf);
-    wf = fmt("[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
-             "[step q]\nuse = shopify.graphql\nshop = my-store.myshopify.com\n"
-             "access_token = ${env:SB_TEST_SHOPIFY_WRONG_TOKEN}\napi_base = %s\n"
-             "query = { shop { name } }\n",
-             base);
-    sbp_write_workflow(&proc, "badtoken", wf);
-    free(wf);
+    sbp_write_workflowf(
+        &proc, "products",
+        "[workflow]\nretry_backoff = 200ms\n\n"
+        "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+        "[step create]\nuse = shopify.graphql\nshop = my-store\n"
+        "access_token = ${env:SB_TEST_SHOPIFY_TOKEN}\napi_base = %s/\napi_version = 2025-01\n"
+        "query = mutation($input: ProductInput!) { productCreate(input: $input) "
+        "{ product { id } userErrors { field message } } }\n"
+        "variables = {\"input\": {\"title\": \"{{ event.title }}\"}}\n",
+        base);
+    sbp_write_workflowf(&proc, "badtoken",
+                        "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+                        "[step q]\nuse = shopify.graphql\nshop = my-store.myshopify.com\n"
+                        "access_token = ${env:SB_TEST_SHOPIFY_WRONG_TOKEN}\napi_base = %s\n"
+                        "query = { shop { name } }\n",
+                        base);
     return sbp_start(&proc, env);
 }
 
@@ -226,7 +156,7 @@ static void test_order_to_graphql(void **state)
     assert_int_equal(post_signed(h, order_body), 200);
     /* Shopify retries the same delivery: dropped by X-Shopify-Webhook-Id */
     assert_int_equal(post_signed(h, order_body), 200);
-    free_headers(h);
+    testkit_strv_free(h);
     assert_true(wait_status("orders", "succeeded", 1));
     assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM runs WHERE workflow = 'orders'"), 1);
     /* the stored event is the body as sent: every digit of the id */
@@ -268,7 +198,7 @@ static void test_webhook_verification(void **state)
     /* signed with another secret */
     char **h = signed_headers("shpss_someone_else", "orders/create", body);
     assert_int_equal(post_signed(h, body), 401);
-    free_headers(h);
+    testkit_strv_free(h);
     /* no signature at all */
     h = signed_headers(APP_SECRET, "orders/create", body);
     char **unsigned_h = calloc(12, sizeof(char *));
@@ -276,7 +206,7 @@ static void test_webhook_verification(void **state)
         if (strncmp(h[i], "X-Shopify-Hmac-Sha256", 21) != 0)
             unsigned_h[k++] = strdup(h[i]);
     assert_int_equal(post_signed(unsigned_h, body), 401);
-    free_headers(unsigned_h);
+    testkit_strv_free(unsigned_h);
     /* the body changed after signing (a digit of the id) */
     char tampered[512];
     snprintf(tampered, sizeof(tampered), "%s", body);
@@ -284,7 +214,7 @@ static void test_webhook_verification(void **state)
     assert_non_null(p);
     p[2] = '8';
     assert_int_equal(post_signed(h, tampered), 401);
-    free_headers(h);
+    testkit_strv_free(h);
     assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM events"), events);
     /* the retired secret still verifies while it is previous_secret; a topic
      * the events filter leaves out is stored without a run */
@@ -292,7 +222,7 @@ static void test_webhook_verification(void **state)
     standin_script(api, "POST", GRAPHQL, &ok, 1);
     h = signed_headers(OLD_SECRET, "products/update", body);
     assert_int_equal(post_signed(h, body), 200);
-    free_headers(h);
+    testkit_strv_free(h);
     assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM events"), events + 1);
     assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM runs r JOIN events e ON r.event = "
                                         "e.id WHERE e.type = 'products/update'"),
@@ -305,7 +235,7 @@ static void test_user_errors_are_dead(void **state)
     standin_clear(api);
     struct standin_reply refused = {200, NULL, SHOPIFY_USER_ERRORS_BODY, NULL, 0};
     standin_script(api, "POST", GRAPHQL, &refused, 1);
-    post_event("products", "{\"id\": \"p-1\", \"title\": \"\"}");
+    scenario_post_event(&proc, "products", "{\"id\": \"p-1\", \"title\": \"\"}");
     assert_true(wait_status("products", "dead", 1));
     assert_int_equal(standin_count(api, GRAPHQL), 1);
     assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM runs WHERE workflow = 'products' AND "
@@ -320,7 +250,7 @@ static void test_user_errors_are_dead(void **state)
     standin_clear(api);
     struct standin_reply bad_query = {200, NULL, SHOPIFY_QUERY_ERROR_BODY, NULL, 0};
     standin_script(api, "POST", GRAPHQL, &bad_query, 1);
-    post_event("products", "{\"id\": \"p-2\", \"title\": \"Hat\"}");
+    scenario_post_event(&proc, "products", "{\"id\": \"p-2\", \"title\": \"Hat\"}");
     assert_true(wait_status("products", "dead", 2));
     assert_int_equal(standin_count(api, GRAPHQL), 1);
     assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM runs WHERE workflow = 'products' AND "
@@ -329,7 +259,7 @@ static void test_user_errors_are_dead(void **state)
 
     /* a wrong token: Shopify's 401 text, no retry */
     size_t refused_before = atomic_load(&shopify.refused);
-    post_event("badtoken", "{\"id\": \"b-1\"}");
+    scenario_post_event(&proc, "badtoken", "{\"id\": \"b-1\"}");
     assert_true(wait_status("badtoken", "dead", 1));
     assert_int_equal(atomic_load(&shopify.refused), refused_before + 1);
     assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM runs WHERE workflow = 'badtoken' AND "
@@ -351,7 +281,7 @@ static void test_throttled_and_outage_retry(void **state)
          NULL, 0},
     };
     standin_script(api, "POST", GRAPHQL, replies, 3);
-    post_event("products", "{\"id\": \"p-3\", \"title\": \"Scarf\"}");
+    scenario_post_event(&proc, "products", "{\"id\": \"p-3\", \"title\": \"Scarf\"}");
     assert_true(wait_status("products", "succeeded", 1));
     assert_int_equal(standin_count(api, GRAPHQL), 3);
     struct standin_request a, b, c;
@@ -376,13 +306,9 @@ static void test_throttled_and_outage_retry(void **state)
 static void test_dry_run(void **state)
 {
     (void)state;
-    char cfg[400], evfile[400];
-    snprintf(cfg, sizeof(cfg), "%s/switchboard.ini", proc.dir);
-    snprintf(evfile, sizeof(evfile), "%s/event.json", proc.dir);
-    FILE *f = fopen(evfile, "w");
-    assert_non_null(f);
-    fputs("{\"id\": \"dry\"}", f);
-    fclose(f);
+    char evfile[400];
+    assert_int_equal(
+        sbp_write_file(&proc, "event.json", "{\"id\": \"dry\"}", evfile, sizeof(evfile)), 0);
     /* the default API base is the shop's own address */
     sbp_write_workflow(&proc, "realshop",
                        "[trigger]\nuse = http.webhook\nverify = none\n\n"
@@ -390,10 +316,9 @@ static void test_dry_run(void **state)
                        "access_token = ${env:SB_TEST_SHOPIFY_TOKEN}\napi_version = 2024-10\n"
                        "query = { shop { name } }\n");
     size_t before = standin_count(api, NULL);
-    const char *argv[] = {testkit_binary(), "fire", "-c",        cfg, "realshop",
-                          "--event",        evfile, "--dry-run", NULL};
     char *out = NULL, *err = NULL;
-    int rc = run_capture(argv, env, &out, &err);
+    int rc =
+        sbp_cli(&proc, env, &out, &err, "fire", "realshop", "--event", evfile, "--dry-run", NULL);
     if (rc != 0)
         fail_msg("fire failed: %s %s", out, err);
     assert_non_null(

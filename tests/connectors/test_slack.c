@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "scenario.h"
 #include "slack_checks.h"
 #include "standin.h"
 #include "testkit.h"
@@ -29,21 +30,6 @@ static struct standin *server;
 static struct slack_api *slack;
 static char webhook_env[256];
 static const char *env[4];
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    assert_non_null(s);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
 
 static int setup(void **state)
 {
@@ -61,28 +47,26 @@ static int setup(void **state)
     env[2] = webhook_env;
     env[3] = NULL;
     /* mentions and messages are echoed to their channel */
-    char *wf = fmt("[workflow]\nretry_backoff = 200ms\n\n"
-                   "[trigger]\nuse = slack.events\npath = slack-events\n"
-                   "secret = ${env:SLACK_SIGNING_SECRET}\nevents = app_mention message\n\n"
-                   "[step post]\nuse = slack.post_message\ntoken = ${env:SLACK_BOT_TOKEN}\n"
-                   "channel = {{ event.event.channel }}\ntext = {{ event.event.text }}\n"
-                   "api_base = %s/api\n",
-                   base);
-    sbp_write_workflow(&proc, "mention", wf);
-    free(wf);
+    sbp_write_workflowf(&proc, "mention",
+                        "[workflow]\nretry_backoff = 200ms\n\n"
+                        "[trigger]\nuse = slack.events\npath = slack-events\n"
+                        "secret = ${env:SLACK_SIGNING_SECRET}\nevents = app_mention message\n\n"
+                        "[step post]\nuse = slack.post_message\ntoken = ${env:SLACK_BOT_TOKEN}\n"
+                        "channel = {{ event.event.channel }}\ntext = {{ event.event.text }}\n"
+                        "api_base = %s/api\n",
+                        base);
     /* the same hook path, other events: post, then edit what was posted */
-    wf = fmt("[workflow]\nretry_backoff = 200ms\n\n"
-             "[trigger]\nuse = slack.events\npath = slack-events\n"
-             "secret = ${env:SLACK_SIGNING_SECRET}\nevents = reaction_*\n\n"
-             "[step post]\nuse = slack.post_message\ntoken = ${env:SLACK_BOT_TOKEN}\n"
-             "channel = {{ event.event.item.channel }}\n"
-             "text = Reaction :{{ event.event.reaction }}:\napi_base = %s/api/\n\n"
-             "[step edit]\nuse = slack.update_message\ntoken = ${env:SLACK_BOT_TOKEN}\n"
-             "channel = {{ steps.post.channel }}\nts = {{ steps.post.ts }}\n"
-             "text = Edited for {{ event.event.user }}\napi_base = %s/api\n",
-             base, base);
-    sbp_write_workflow(&proc, "edit", wf);
-    free(wf);
+    sbp_write_workflowf(&proc, "edit",
+                        "[workflow]\nretry_backoff = 200ms\n\n"
+                        "[trigger]\nuse = slack.events\npath = slack-events\n"
+                        "secret = ${env:SLACK_SIGNING_SECRET}\nevents = reaction_*\n\n"
+                        "[step post]\nuse = slack.post_message\ntoken = ${env:SLACK_BOT_TOKEN}\n"
+                        "channel = {{ event.event.item.channel }}\n"
+                        "text = Reaction :{{ event.event.reaction }}:\napi_base = %s/api/\n\n"
+                        "[step edit]\nuse = slack.update_message\ntoken = ${env:SLACK_BOT_TOKEN}\n"
+                        "channel = {{ steps.post.channel }}\nts = {{ steps.post.ts }}\n"
+                        "text = Edited for {{ event.event.user }}\napi_base = %s/api\n",
+                        base, base);
     /* a slash command: an immediate reply, then one through response_url */
     sbp_write_workflow(&proc, "lookup",
                        "[workflow]\nretry_backoff = 200ms\n\n"
@@ -126,44 +110,15 @@ static int reset(void **state)
  * NULL-terminated list (caller frees the list and its strings). */
 static char **sign_slack(const char *body, const char *timestamp)
 {
-    char path[400];
-    snprintf(path, sizeof(path), "%s/body.txt", proc.dir);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fwrite(body, 1, strlen(body), f);
-    fclose(f);
-    const char *argv[] = {"sh",
-                          "-c",
-                          timestamp ? "exec \"$0\" sign slack --secret \"$1\" --timestamp \"$3\" "
-                                      "< \"$2\""
-                                    : "exec \"$0\" sign slack --secret \"$1\" < \"$2\"",
-                          testkit_binary(),
-                          SIGNING_SECRET,
-                          path,
-                          timestamp,
-                          NULL};
-    char *out = NULL, *err = NULL;
-    int rc = run_capture(argv, NULL, &out, &err);
-    if (rc != 0)
-        fail_msg("switchboard sign slack: %d %s", rc, err ? err : "");
-    char **lines = calloc(8, sizeof(char *));
+    char **lines = sbp_sign(&proc, "slack", SIGNING_SECRET, NULL, timestamp, body, NULL);
+    assert_non_null(lines);
     size_t n = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(out, "\n", &save); line && n < 7; line = strtok_r(NULL, "\n", &save))
-        lines[n++] = strdup(line);
-    free(out);
-    free(err);
+    while (lines[n])
+        n++;
     assert_int_equal(n, 2);
     assert_non_null(strstr(lines[0], "X-Slack-Request-Timestamp: "));
     assert_non_null(strstr(lines[1], "X-Slack-Signature: v0="));
     return lines;
-}
-
-static void free_lines(char **lines)
-{
-    for (size_t i = 0; lines && lines[i]; i++)
-        free(lines[i]);
-    free(lines);
 }
 
 /* POST `body` to /hooks/<hook> with the signature headers and `extra`
@@ -182,22 +137,21 @@ static long post_signed(const char *hook, const char *content_type, const char *
     for (size_t i = 0; extra && extra[i] && n < 11; i++)
         headers[n++] = extra[i];
     headers[n] = NULL;
-    char url[256];
-    snprintf(url, sizeof(url), "%s/hooks/%s", proc.base_url, hook);
-    assert_int_equal(http_do("POST", url, headers, body, strlen(body), 0, reply), 0);
-    free_lines(sig);
-    return reply->status;
+    long status = sbp_hook_request(&proc, "POST", hook, headers, body, reply);
+    testkit_strv_free(sig);
+    return status;
 }
 
 /* An event_callback envelope for the Events API. */
 static char *callback(const char *event_id, const char *type, const char *channel,
                       const char *text_json)
 {
-    return fmt("{\"token\":\"XXYYZZ\",\"team_id\":\"T1DC2JH3J\",\"api_app_id\":\"A0PNCHHK2\","
-               "\"event\":{\"type\":\"%s\",\"user\":\"U123\",\"text\":%s,\"ts\":"
-               "\"1515449522.000016\",\"channel\":\"%s\",\"event_ts\":\"1515449522.000016\"},"
-               "\"type\":\"event_callback\",\"event_id\":\"%s\",\"event_time\":1515449522}",
-               type, text_json, channel, event_id);
+    return testkit_fmt(
+        "{\"token\":\"XXYYZZ\",\"team_id\":\"T1DC2JH3J\",\"api_app_id\":\"A0PNCHHK2\","
+        "\"event\":{\"type\":\"%s\",\"user\":\"U123\",\"text\":%s,\"ts\":"
+        "\"1515449522.000016\",\"channel\":\"%s\",\"event_ts\":\"1515449522.000016\"},"
+        "\"type\":\"event_callback\",\"event_id\":\"%s\",\"event_time\":1515449522}",
+        type, text_json, channel, event_id);
 }
 
 static void send_event(const char *event_id, const char *channel, const char *text_json)
@@ -242,12 +196,6 @@ static int64_t run_field(const char *event_id, const char *workflow, const char 
     return sql("SELECT r.%s FROM runs r JOIN events e ON r.event = e.id WHERE e.event_id = '%s' "
                "AND r.workflow = '%s'",
                field, event_id, workflow);
-}
-
-static const char *json_get(struct json_object *o, const char *key)
-{
-    struct json_object *v;
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
 }
 
 /* --- the tests -------------------------------------------------------------------------- */
@@ -316,7 +264,7 @@ static void test_bad_signatures_refused(void **state)
     assert_int_equal(http_do("POST", url, headers, body, strlen(body), 0, &r), 0);
     assert_int_equal(r.status, 401);
     http_reply_free(&r);
-    free_lines(sig);
+    testkit_strv_free(sig);
     /* unsigned */
     const char *plain[] = {"Content-Type: application/json", NULL};
     assert_int_equal(http_do("POST", url, plain, body, strlen(body), 0, &r), 0);
@@ -452,13 +400,14 @@ static void test_burst_waits_for_the_limit(void **state)
 static void test_slash_command(void **state)
 {
     (void)state;
-    char *body = fmt("token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&"
-                     "channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&"
-                     "user_name=roadrunner&command=%%2Flookup&text=order+42&"
-                     "response_url=http%%3A%%2F%%2F127.0.0.1%%3A%d%%2Fcommands%%2FT1DC2JH3J%%"
-                     "2F397700885554%%2F96rGlfmibIGlgcZRskXaIFfN&"
-                     "trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c",
-                     standin_port(server));
+    char *body =
+        testkit_fmt("token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&"
+                    "channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&"
+                    "user_name=roadrunner&command=%%2Flookup&text=order+42&"
+                    "response_url=http%%3A%%2F%%2F127.0.0.1%%3A%d%%2Fcommands%%2FT1DC2JH3J%%"
+                    "2F397700885554%%2F96rGlfmibIGlgcZRskXaIFfN&"
+                    "trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c",
+                    standin_port(server));
     struct http_reply r;
     assert_int_equal(
         post_signed("slack-command", "application/x-www-form-urlencoded", body, NULL, NULL, &r),
@@ -468,8 +417,8 @@ static void test_slash_command(void **state)
     assert_string_equal(ct, "application/json");
     struct json_object *answer = json_tokener_parse(r.body);
     assert_non_null(answer);
-    assert_string_equal(json_get(answer, "response_type"), "in_channel");
-    assert_string_equal(json_get(answer, "text"), "Looking up order 42 for <@U2CERLKJA>");
+    assert_string_equal(scenario_json_get(answer, "response_type"), "in_channel");
+    assert_string_equal(scenario_json_get(answer, "text"), "Looking up order 42 for <@U2CERLKJA>");
     json_object_put(answer);
     http_reply_free(&r);
     free(body);
@@ -483,7 +432,7 @@ static void test_slash_command(void **state)
     assert_true(slack_api_message(slack, SLACK_RESPONSE_URL, 0, &m));
     assert_string_equal(m.text, "Found order 42");
     struct json_object *sent = json_tokener_parse(m.body);
-    assert_string_equal(json_get(sent, "response_type"), "in_channel");
+    assert_string_equal(scenario_json_get(sent, "response_type"), "in_channel");
     json_object_put(sent);
     slack_message_release(&m);
     struct standin_request req;
@@ -492,21 +441,10 @@ static void test_slash_command(void **state)
     standin_request_free(&req);
 }
 
-static void post_notify(const char *body)
-{
-    char url[256];
-    snprintf(url, sizeof(url), "%s/hooks/notify", proc.base_url);
-    const char *h[] = {"Content-Type: application/json", NULL};
-    struct http_reply r;
-    assert_int_equal(http_do("POST", url, h, body, strlen(body), 0, &r), 0);
-    assert_int_equal(r.status, 200);
-    http_reply_free(&r);
-}
-
 static void test_incoming_webhook(void **state)
 {
     (void)state;
-    post_notify("{\"id\": \"n1\", \"text\": \"Deploy <done> & dusted\"}");
+    scenario_post_event(&proc, "notify", "{\"id\": \"n1\", \"text\": \"Deploy <done> & dusted\"}");
     assert_true(wait_run("n1", "notify", "succeeded", 10000));
     assert_int_equal(slack_api_accepted(slack, SLACK_WEBHOOK), 1);
     struct slack_message m;
@@ -517,13 +455,13 @@ static void test_incoming_webhook(void **state)
 
     /* a 500 rollup_error is retried */
     slack_api_fail_http(slack, SLACK_WEBHOOK, 500, NULL, "rollup_error");
-    post_notify("{\"id\": \"n2\", \"text\": \"second\"}");
+    scenario_post_event(&proc, "notify", "{\"id\": \"n2\", \"text\": \"second\"}");
     assert_true(wait_run("n2", "notify", "succeeded", 10000));
     assert_int_equal(run_field("n2", "notify", "attempts"), 2);
 
     /* a 404 channel_not_found is permanent, with Slack's text */
     slack_api_fail_http(slack, SLACK_WEBHOOK, 404, NULL, "channel_not_found");
-    post_notify("{\"id\": \"n3\", \"text\": \"third\"}");
+    scenario_post_event(&proc, "notify", "{\"id\": \"n3\", \"text\": \"third\"}");
     assert_true(wait_run("n3", "notify", "dead", 10000));
     assert_int_equal(run_field("n3", "notify", "attempts"), 1);
     assert_int_equal(sql("SELECT count(*) FROM runs r JOIN events e ON r.event = e.id WHERE "
@@ -565,19 +503,12 @@ static void test_update_uses_earlier_step(void **state)
 static void test_dry_run_sends_nothing(void **state)
 {
     (void)state;
-    char path[400], cfg[400];
-    snprintf(path, sizeof(path), "%s/event.json", proc.dir);
-    snprintf(cfg, sizeof(cfg), "%s/switchboard.ini", proc.dir);
+    char path[400];
     char *body = callback("Ev0300", "app_mention", "C0DRY", "\"dry\"");
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs(body, f);
-    fclose(f);
+    assert_int_equal(sbp_write_file(&proc, "event.json", body, path, sizeof(path)), 0);
     free(body);
-    const char *argv[] = {testkit_binary(), "fire", "-c",        cfg, "mention",
-                          "--event",        path,   "--dry-run", NULL};
     char *out = NULL, *err = NULL;
-    int rc = run_capture(argv, env, &out, &err);
+    int rc = sbp_cli(&proc, env, &out, &err, "fire", "mention", "--event", path, "--dry-run", NULL);
     if (rc != 0)
         fail_msg("fire --dry-run: %d\n%s\n%s", rc, out, err);
     assert_non_null(strstr(out, "/api/chat.postMessage"));
@@ -650,7 +581,8 @@ static void test_fake_slack_checks(void **state)
                          200);
         struct json_object *o = json_tokener_parse(out);
         assert_non_null(o);
-        if (strcmp(json_get(o, "ok"), "false") != 0 || strcmp(json_get(o, "error"), web[i].error))
+        if (strcmp(scenario_json_get(o, "ok"), "false") != 0 ||
+            strcmp(scenario_json_get(o, "error"), web[i].error))
             fail_msg("case %zu: wanted %s, got %s", i, web[i].error, out);
         json_object_put(o);
     }

@@ -31,36 +31,19 @@ static struct stripe_mock *mock;
 static const char *const env[] = {"SB_STRIPE_KEY=" TEST_KEY, "SB_STRIPE_LIVE_KEY=" LIVE_KEY,
                                   "SB_STRIPE_WEBHOOK_SECRET=" WEBHOOK_SECRET, NULL};
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
-
 /* POST a body to /hooks/<hook> with extra header lines; the status. */
 static long post_hook(const char *hook, const char *body, const char *const *extra,
                       char *reply_body, size_t reply_len)
 {
-    char url[256];
-    snprintf(url, sizeof(url), "%s/hooks/%s", proc.base_url, hook);
     const char *h[8] = {"Content-Type: application/json; charset=utf-8"};
     size_t n = 1;
     for (size_t i = 0; extra && extra[i] && n < 7; i++)
         h[n++] = extra[i];
     h[n] = NULL;
     struct http_reply r;
-    assert_int_equal(http_do("POST", url, h, body, strlen(body), 0, &r), 0);
+    long status = sbp_hook_request(&proc, "POST", hook, h, body, &r);
     if (reply_body)
         snprintf(reply_body, reply_len, "%s", r.body);
-    long status = r.status;
     http_reply_free(&r);
     return status;
 }
@@ -75,10 +58,7 @@ static void post_event(const char *hook, const char *body)
 
 static bool wait_status(const char *workflow, const char *status, int64_t n)
 {
-    char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM runs WHERE workflow = '%s' AND status = '%s'",
-             workflow, status);
-    return sbp_wait_sql(&proc, sql, n, 15000);
+    return sbp_wait_runs(&proc, workflow, status, n, 15000);
 }
 
 static int64_t attempts_of(const char *workflow)
@@ -91,11 +71,8 @@ static int64_t attempts_of(const char *workflow)
 /* `switchboard runs --status dead` output (caller frees). */
 static char *dead_runs(void)
 {
-    char cfg[400];
-    snprintf(cfg, sizeof(cfg), "%s/switchboard.ini", proc.dir);
-    const char *argv[] = {testkit_binary(), "runs", "-c", cfg, "--status", "dead", NULL};
     char *out = NULL, *err = NULL;
-    assert_int_equal(run_capture(argv, NULL, &out, &err), 0);
+    assert_int_equal(sbp_cli(&proc, NULL, &out, &err, "runs", "--status", "dead", NULL), 0);
     free(err);
     return out;
 }
@@ -104,26 +81,14 @@ static char *dead_runs(void)
  * the Stripe-Signature line, into out. */
 static void cli_sign(const char *body, long long ts, char *out, size_t outlen)
 {
-    char file[400];
-    snprintf(file, sizeof(file), "%s/body.json", proc.dir);
-    FILE *f = fopen(file, "wb");
-    assert_non_null(f);
-    fwrite(body, 1, strlen(body), f);
-    fclose(f);
     char tsarg[32];
     snprintf(tsarg, sizeof(tsarg), "%lld", ts);
-    const char *script = ts ? "exec \"$0\" sign stripe --secret \"$1\" --timestamp \"$3\" < \"$2\""
-                            : "exec \"$0\" sign stripe --secret \"$1\" < \"$2\"";
-    const char *argv[] = {"sh", "-c", script, testkit_binary(), WEBHOOK_SECRET, file, tsarg, NULL};
-    char *text = NULL, *err = NULL;
-    assert_int_equal(run_capture(argv, NULL, &text, &err), 0);
-    assert_non_null(strstr(text, "Stripe-Signature: t="));
-    snprintf(out, outlen, "%s", text);
-    char *nl = strchr(out, '\n');
-    if (nl)
-        *nl = '\0';
-    free(text);
-    free(err);
+    char **lines = sbp_sign(&proc, "stripe", WEBHOOK_SECRET, NULL, ts ? tsarg : NULL, body, NULL);
+    assert_non_null(lines);
+    assert_non_null(lines[0]);
+    assert_non_null(strstr(lines[0], "Stripe-Signature: t="));
+    snprintf(out, outlen, "%s", lines[0]);
+    testkit_strv_free(lines);
 }
 
 static int setup(void **state)
@@ -139,49 +104,47 @@ static int setup(void **state)
                        "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n";
     /* create a customer, then update it through the generic request with
      * the first step's output */
-    char *wf = fmt("%s[step customer]\nuse = stripe.create_customer\n"
-                   "api_key = ${env:SB_STRIPE_KEY}\napi_base = %s\n"
-                   "email = {{ event.email }}\nname = {{ event.name }}\n"
-                   "metadata.order_id = {{ event.order_id }}\nmetadata.source = switchboard\n\n"
-                   "[step tag]\nuse = stripe.request\napi_key = ${env:SB_STRIPE_KEY}\n"
-                   "api_base = %s/\nstripe_version = 2024-06-20\n"
-                   "path = /v1/customers/{{ steps.customer.id }}\n"
-                   "param.metadata[tagged_by] = {{ steps.customer.metadata.source }}\n",
-                   head, base, base);
-    sbp_write_workflow(&proc, "customer", wf);
-    free(wf);
-    wf = fmt("%s[step refund]\nuse = stripe.create_refund\napi_key = ${env:SB_STRIPE_KEY}\n"
-             "api_base = %s\npayment_intent = {{ event.pi }}\namount = {{ event.amount }}\n"
-             "reason = requested_by_customer\nmetadata.ticket = {{ event.ticket }}\n",
-             head, base);
-    sbp_write_workflow(&proc, "refund", wf);
-    free(wf);
-    wf = fmt("%s[step session]\nuse = stripe.retrieve\napi_key = ${env:SB_STRIPE_KEY}\n"
-             "api_base = %s\nobject = checkout/sessions\nid = {{ event.session }}\n"
-             "expand = line_items customer\n\n"
-             "[step note]\nuse = stripe.request\napi_key = ${env:SB_STRIPE_KEY}\n"
-             "api_base = %s\npath = /v1/customers/{{ steps.session.customer }}\n"
-             "param.metadata[first_item] = {{ steps.session.line_items.data.0.description }}\n",
-             head, base, base);
-    sbp_write_workflow(&proc, "lookup", wf);
-    free(wf);
-    wf = fmt("%s[step search]\nuse = stripe.request\napi_key = ${env:SB_STRIPE_KEY}\n"
-             "api_base = %s\nmethod = GET\npath = /v1/customers/search\n"
-             "param.query = email:'{{ event.email }}'\nparam.limit = 1\n",
-             head, base);
-    sbp_write_workflow(&proc, "search", wf);
-    free(wf);
-    wf = fmt("%s[step customer]\nuse = stripe.create_customer\n"
-             "api_key = ${env:SB_STRIPE_LIVE_KEY}\napi_base = %s\nemail = {{ event.email }}\n",
-             head, base);
-    sbp_write_workflow(&proc, "livekey", wf);
-    free(wf);
-    wf = fmt("%s[step refund]\nuse = stripe.request\napi_key = ${env:SB_STRIPE_KEY}\n"
-             "api_base = %s\npath = /v1/refunds\nparam.payment_intent = {{ event.pi }}\n"
-             "param.refund_everything = yes\n",
-             head, base);
-    sbp_write_workflow(&proc, "unknown", wf);
-    free(wf);
+    sbp_write_workflowf(
+        &proc, "customer",
+        "%s[step customer]\nuse = stripe.create_customer\n"
+        "api_key = ${env:SB_STRIPE_KEY}\napi_base = %s\n"
+        "email = {{ event.email }}\nname = {{ event.name }}\n"
+        "metadata.order_id = {{ event.order_id }}\nmetadata.source = switchboard\n\n"
+        "[step tag]\nuse = stripe.request\napi_key = ${env:SB_STRIPE_KEY}\n"
+        "api_base = %s/\nstripe_version = 2024-06-20\n"
+        "path = /v1/customers/{{ steps.customer.id }}\n"
+        "param.metadata[tagged_by] = {{ steps.customer.metadata.source }}\n",
+        head, base, base);
+    sbp_write_workflowf(
+        &proc, "refund",
+        "%s[step refund]\nuse = stripe.create_refund\napi_key = ${env:SB_STRIPE_KEY}\n"
+        "api_base = %s\npayment_intent = {{ event.pi }}\namount = {{ event.amount }}\n"
+        "reason = requested_by_customer\nmetadata.ticket = {{ event.ticket }}\n",
+        head, base);
+    sbp_write_workflowf(
+        &proc, "lookup",
+        "%s[step session]\nuse = stripe.retrieve\napi_key = ${env:SB_STRIPE_KEY}\n"
+        "api_base = %s\nobject = checkout/sessions\nid = {{ event.session }}\n"
+        "expand = line_items customer\n\n"
+        "[step note]\nuse = stripe.request\napi_key = ${env:SB_STRIPE_KEY}\n"
+        "api_base = %s\npath = /v1/customers/{{ steps.session.customer }}\n"
+        "param.metadata[first_item] = {{ steps.session.line_items.data.0.description }}\n",
+        head, base, base);
+    sbp_write_workflowf(&proc, "search",
+                        "%s[step search]\nuse = stripe.request\napi_key = ${env:SB_STRIPE_KEY}\n"
+                        "api_base = %s\nmethod = GET\npath = /v1/customers/search\n"
+                        "param.query = email:'{{ event.email }}'\nparam.limit = 1\n",
+                        head, base);
+    sbp_write_workflowf(
+        &proc, "livekey",
+        "%s[step customer]\nuse = stripe.create_customer\n"
+        "api_key = ${env:SB_STRIPE_LIVE_KEY}\napi_base = %s\nemail = {{ event.email }}\n",
+        head, base);
+    sbp_write_workflowf(&proc, "unknown",
+                        "%s[step refund]\nuse = stripe.request\napi_key = ${env:SB_STRIPE_KEY}\n"
+                        "api_base = %s\npath = /v1/refunds\nparam.payment_intent = {{ event.pi }}\n"
+                        "param.refund_everything = yes\n",
+                        head, base);
     /* Stripe events in */
     sbp_write_workflow(&proc, "paid",
                        "[trigger]\nuse = stripe.webhook\npath = stripe\n"
@@ -486,32 +449,28 @@ static void test_webhook(void **state)
 static void test_fire_dry_run_example(void **state)
 {
     (void)state;
-    char dir[400], evfile[400], cfg[400];
+    char dir[400], evfile[400];
     snprintf(dir, sizeof(dir), "%s/examples", proc.dir);
     assert_int_equal(mkdir(dir, 0700), 0);
     /* this file is tests/connectors/test_stripe.c of the source tree */
     const char *here = __FILE__;
     const char *tail = strstr(here, "tests/connectors/test_stripe.c");
     assert_non_null(tail);
-    char *cmd = fmt("cp '%.*sconf/examples/stripe-signup-to-customer.ini' '%s/'",
-                    (int)(tail - here), here, dir);
+    char *cmd = testkit_fmt("cp '%.*sconf/examples/stripe-signup-to-customer.ini' '%s/'",
+                            (int)(tail - here), here, dir);
     assert_int_equal(system(cmd), 0);
     free(cmd);
-    snprintf(evfile, sizeof(evfile), "%s/signup.json", proc.dir);
-    FILE *f = fopen(evfile, "w");
-    assert_non_null(f);
-    fputs("{\"id\": \"signup_42\", \"email\": \"jenny.rosen@example.com\", \"name\": \"Jenny "
-          "Rosen\", \"plan\": \"pro\"}",
-          f);
-    fclose(f);
-    snprintf(cfg, sizeof(cfg), "%s/switchboard.ini", proc.dir);
-    const char *argv[] = {
-        testkit_binary(), "fire", "-c",        cfg, "--workflows", dir, "stripe-signup-to-customer",
-        "--event",        evfile, "--dry-run", NULL};
+    assert_int_equal(
+        sbp_write_file(&proc, "signup.json",
+                       "{\"id\": \"signup_42\", \"email\": \"jenny.rosen@example.com\", "
+                       "\"name\": \"Jenny Rosen\", \"plan\": \"pro\"}",
+                       evfile, sizeof(evfile)),
+        0);
     const char *fire_env[] = {"STRIPE_API_KEY=" TEST_KEY, "SIGNUP_TOKEN=signup-token", NULL};
     size_t before = standin_count(api, NULL);
     char *out = NULL, *err = NULL;
-    int rc = run_capture(argv, fire_env, &out, &err);
+    int rc = sbp_cli(&proc, fire_env, &out, &err, "fire", "--workflows", dir,
+                     "stripe-signup-to-customer", "--event", evfile, "--dry-run", NULL);
     if (rc != 0)
         fail_msg("fire failed (%d):\n%s\n%s", rc, out, err);
     const char *want = "POST https://api.stripe.com/v1/customers\n"

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "scenario.h"
 #include "standin.h"
 #include "testkit.h"
 #include "trello_checks.h"
@@ -37,100 +38,25 @@ static struct trello_api *trello;
 static const char *const env[] = {"SB_TEST_TRELLO_KEY=" KEY, "SB_TEST_TRELLO_TOKEN=" TOKEN,
                                   "SB_TEST_TRELLO_SECRET=" APP_SECRET, NULL};
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
-
-static void post_event(const char *hook, const char *body)
-{
-    char url[256];
-    snprintf(url, sizeof(url), "%s/hooks/%s", proc.base_url, hook);
-    const char *h[] = {"Content-Type: application/json", NULL};
-    struct http_reply r;
-    assert_int_equal(http_do("POST", url, h, body, strlen(body), 0, &r), 0);
-    if (r.status != 200)
-        fail_msg("POST %s: %ld %s", url, r.status, r.body);
-    http_reply_free(&r);
-}
-
 static bool wait_status(const char *workflow, const char *status, int64_t n)
 {
-    char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM runs WHERE workflow = '%s' AND status = '%s'",
-             workflow, status);
-    return sbp_wait_sql(&proc, sql, n, 20000);
+    return sbp_wait_runs(&proc, workflow, status, n, 20000);
 }
 
-/* The headers `switchboard sign PROVIDER` prints for `body`, as "Name:
- * value" strings in a NULL-terminated array led by Content-Type (caller
- * frees each and the array). */
-static char **cli_sign(const char *provider, const char *secret, const char *url, const char *body)
+/* The headers `switchboard sign trello` prints for `body` signed with
+ * `secret` over body + `url`, led by Content-Type (release with
+ * testkit_strv_free). */
+static char **cli_sign(const char *secret, const char *url, const char *body)
 {
-    char path[400];
-    snprintf(path, sizeof(path), "%s/body-to-sign", proc.dir);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fwrite(body, 1, strlen(body), f);
-    fclose(f);
-    char *vars[6];
-    vars[0] = fmt("SIGN_BIN=%s", testkit_binary());
-    vars[1] = fmt("SIGN_PROVIDER=%s", provider);
-    vars[2] = fmt("SIGN_SECRET=%s", secret);
-    vars[3] = fmt("SIGN_URL=%s", url ? url : "");
-    vars[4] = fmt("SIGN_FILE=%s", path);
-    vars[5] = NULL;
-    const char *argv[] = {"/bin/sh", "-c",
-                          "exec \"$SIGN_BIN\" sign \"$SIGN_PROVIDER\" --secret \"$SIGN_SECRET\" "
-                          "${SIGN_URL:+--url \"$SIGN_URL\"} < \"$SIGN_FILE\"",
-                          NULL};
-    char *out = NULL, *err = NULL;
-    int rc = run_capture(argv, (const char *const *)vars, &out, &err);
-    if (rc != 0)
-        fail_msg("switchboard sign failed (%d): %s", rc, err ? err : "");
-    for (size_t i = 0; i < 5; i++)
-        free(vars[i]);
-    char **headers = calloc(8, sizeof(char *));
-    size_t n = 0;
-    headers[n++] = strdup("Content-Type: application/json");
-    for (char *line = out; line && *line && n < 7;) {
-        char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        if (len)
-            headers[n++] = strndup(line, len);
-        line = nl ? nl + 1 : NULL;
-    }
-    free(out);
-    free(err);
+    static const char *const json[] = {"Content-Type: application/json", NULL};
+    char **headers = sbp_sign(&proc, "trello", secret, url, NULL, body, json);
+    assert_non_null(headers);
     return headers;
-}
-
-static void free_headers(char **headers)
-{
-    for (size_t i = 0; headers[i]; i++)
-        free(headers[i]);
-    free(headers);
 }
 
 static long post_signed(const char *hook, char **headers, const char *body)
 {
-    char url[256];
-    snprintf(url, sizeof(url), "%s/hooks/%s", proc.base_url, hook);
-    struct http_reply r;
-    assert_int_equal(http_do("POST", url, (const char *const *)headers, body, strlen(body), 0, &r),
-                     0);
-    long status = r.status;
-    http_reply_free(&r);
-    return status;
+    return sbp_hook_request(&proc, "POST", hook, (const char *const *)headers, body, NULL);
 }
 
 static int setup(void **state)
@@ -143,33 +69,31 @@ static int setup(void **state)
         return -1;
     const char *base = standin_url(api);
     /* create, comment with the card's URL, move by its short URL */
-    char *wf = fmt("[workflow]\nretry_backoff = 200ms\n\n"
-                   "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
-                   "[step card]\nuse = trello.create_card\n"
-                   "key = ${env:SB_TEST_TRELLO_KEY}\ntoken = ${env:SB_TEST_TRELLO_TOKEN}\n"
-                   "api_base = %s\nrate_limit_wait = 1s\n"
-                   "id_list = {{ event.list }}\nname = {{ event.title }}\n"
-                   "desc = Reported by {{ event.email }}\npos = top\n"
-                   "id_labels = {{ event.label }}\n\n"
-                   "[step note]\nuse = trello.add_comment\n"
-                   "key = ${env:SB_TEST_TRELLO_KEY}\ntoken = ${env:SB_TEST_TRELLO_TOKEN}\n"
-                   "api_base = %s\ncard = {{ steps.card.id }}\n"
-                   "text = Opened from {{ trigger.id }}: {{ steps.card.url }}\n\n"
-                   "[step move]\nuse = trello.move_card\n"
-                   "key = ${env:SB_TEST_TRELLO_KEY}\ntoken = ${env:SB_TEST_TRELLO_TOKEN}\n"
-                   "api_base = %s/\ncard = {{ steps.card.shortUrl }}\nid_list = " LIST_B "\n",
-                   base, base, base);
-    sbp_write_workflow(&proc, "cards", wf);
-    free(wf);
+    sbp_write_workflowf(&proc, "cards",
+                        "[workflow]\nretry_backoff = 200ms\n\n"
+                        "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+                        "[step card]\nuse = trello.create_card\n"
+                        "key = ${env:SB_TEST_TRELLO_KEY}\ntoken = ${env:SB_TEST_TRELLO_TOKEN}\n"
+                        "api_base = %s\nrate_limit_wait = 1s\n"
+                        "id_list = {{ event.list }}\nname = {{ event.title }}\n"
+                        "desc = Reported by {{ event.email }}\npos = top\n"
+                        "id_labels = {{ event.label }}\n\n"
+                        "[step note]\nuse = trello.add_comment\n"
+                        "key = ${env:SB_TEST_TRELLO_KEY}\ntoken = ${env:SB_TEST_TRELLO_TOKEN}\n"
+                        "api_base = %s\ncard = {{ steps.card.id }}\n"
+                        "text = Opened from {{ trigger.id }}: {{ steps.card.url }}\n\n"
+                        "[step move]\nuse = trello.move_card\n"
+                        "key = ${env:SB_TEST_TRELLO_KEY}\ntoken = ${env:SB_TEST_TRELLO_TOKEN}\n"
+                        "api_base = %s/\ncard = {{ steps.card.shortUrl }}\nid_list = " LIST_B "\n",
+                        base, base, base);
     /* a generic request whose body lacks idList */
-    wf = fmt("[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
-             "[step raw]\nuse = trello.request\nmethod = POST\npath = /1/cards\n"
-             "body = {\"name\": \"{{ event.title }}\"}\n"
-             "key = ${env:SB_TEST_TRELLO_KEY}\ntoken = ${env:SB_TEST_TRELLO_TOKEN}\n"
-             "api_base = %s\n",
-             base);
-    sbp_write_workflow(&proc, "raw", wf);
-    free(wf);
+    sbp_write_workflowf(&proc, "raw",
+                        "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+                        "[step raw]\nuse = trello.request\nmethod = POST\npath = /1/cards\n"
+                        "body = {\"name\": \"{{ event.title }}\"}\n"
+                        "key = ${env:SB_TEST_TRELLO_KEY}\ntoken = ${env:SB_TEST_TRELLO_TOKEN}\n"
+                        "api_base = %s\n",
+                        base);
     /* Trello webhooks in */
     sbp_write_workflow(&proc, "inbox",
                        "[trigger]\nuse = trello.webhook\npath = trello-in\n"
@@ -190,17 +114,12 @@ static int teardown(void **state)
     return 0;
 }
 
-static const char *json_get(struct json_object *o, const char *key)
-{
-    struct json_object *v;
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
-}
-
 static void test_create_comment_move(void **state)
 {
     (void)state;
     standin_clear(api);
-    post_event("cards", "{\"id\": \"ticket-1\", \"list\": \"" LIST_A "\", \"title\": \"Printer on "
+    scenario_post_event(&proc, "cards",
+                        "{\"id\": \"ticket-1\", \"list\": \"" LIST_A "\", \"title\": \"Printer on "
                         "fire\", \"email\": \"ann@example.com\", \"label\": \"" LABEL "\"}");
     assert_true(wait_status("cards", "succeeded", 1));
     assert_int_equal(standin_count(api, "/1/cards"), 1);
@@ -219,11 +138,11 @@ static void test_create_comment_move(void **state)
     assert_string_equal(standin_header(&req, "Content-Type"), "application/json");
     struct json_object *body = json_tokener_parse(req.body);
     assert_non_null(body);
-    assert_string_equal(json_get(body, "idList"), LIST_A);
-    assert_string_equal(json_get(body, "name"), "Printer on fire");
-    assert_string_equal(json_get(body, "desc"), "Reported by ann@example.com");
-    assert_string_equal(json_get(body, "pos"), "top");
-    assert_string_equal(json_get(body, "idLabels"), LABEL);
+    assert_string_equal(scenario_json_get(body, "idList"), LIST_A);
+    assert_string_equal(scenario_json_get(body, "name"), "Printer on fire");
+    assert_string_equal(scenario_json_get(body, "desc"), "Reported by ann@example.com");
+    assert_string_equal(scenario_json_get(body, "pos"), "top");
+    assert_string_equal(scenario_json_get(body, "idLabels"), LABEL);
     assert_int_equal(json_object_object_length(body), 5);
     json_object_put(body);
     standin_request_free(&req);
@@ -231,7 +150,7 @@ static void test_create_comment_move(void **state)
     /* the comment carries the card's URL from the first step's output */
     assert_true(standin_get(api, "/1/cards/" TRELLO_CARD_ID "/actions/comments", 0, &req));
     body = json_tokener_parse(req.body);
-    assert_string_equal(json_get(body, "text"),
+    assert_string_equal(scenario_json_get(body, "text"),
                         "Opened from ticket-1: https://trello.com/c/AbCd1234/1-printer-on-fire");
     json_object_put(body);
     standin_request_free(&req);
@@ -240,7 +159,7 @@ static void test_create_comment_move(void **state)
     assert_true(standin_get(api, "/1/cards/AbCd1234", 0, &req));
     assert_string_equal(req.method, "PUT");
     body = json_tokener_parse(req.body);
-    assert_string_equal(json_get(body, "idList"), LIST_B);
+    assert_string_equal(scenario_json_get(body, "idList"), LIST_B);
     json_object_put(body);
     standin_request_free(&req);
 
@@ -261,7 +180,8 @@ static void test_bad_list_is_dead(void **state)
     standin_clear(api);
     size_t refused = trello_api_refused(trello);
     /* an idList Trello refuses: permanent, one attempt */
-    post_event("cards", "{\"id\": \"ticket-2\", \"list\": \"inbox\", \"title\": \"x\", \"email\": "
+    scenario_post_event(&proc, "cards",
+                        "{\"id\": \"ticket-2\", \"list\": \"inbox\", \"title\": \"x\", \"email\": "
                         "\"b@example.com\", \"label\": \"" LABEL "\"}");
     assert_true(wait_status("cards", "dead", 1));
     assert_int_equal(standin_count(api, "/1/cards"), 1);
@@ -275,7 +195,7 @@ static void test_bad_list_is_dead(void **state)
                     "SELECT attempts FROM runs WHERE workflow = 'cards' AND status = 'dead'"),
         1);
     /* no idList at all, through the generic request */
-    post_event("raw", "{\"id\": \"raw-1\", \"title\": \"no list\"}");
+    scenario_post_event(&proc, "raw", "{\"id\": \"raw-1\", \"title\": \"no list\"}");
     assert_true(wait_status("raw", "dead", 1));
     assert_int_equal(standin_count(api, "/1/cards"), 2);
     assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM runs WHERE workflow = 'raw' AND "
@@ -291,7 +211,8 @@ static void test_rate_limit_and_outage_retry(void **state)
     trello_api_fail_next(trello, 429, NULL,
                          "{\"error\":\"API_TOKEN_LIMIT_EXCEEDED\",\"message\":\"Rate limit "
                          "exceeded\"}");
-    post_event("cards", "{\"id\": \"ticket-3\", \"list\": \"" LIST_A "\", \"title\": \"Slow\", "
+    scenario_post_event(&proc, "cards",
+                        "{\"id\": \"ticket-3\", \"list\": \"" LIST_A "\", \"title\": \"Slow\", "
                         "\"email\": \"c@example.com\", \"label\": \"" LABEL "\"}");
     assert_true(wait_status("cards", "succeeded", 2));
     assert_int_equal(standin_count(api, "/1/cards"), 2);
@@ -314,7 +235,8 @@ static void test_rate_limit_and_outage_retry(void **state)
                          "{\"id\": \"" TRELLO_CARD_ID "\", \"shortLink\": "
                          "\"AbCd1234\"}");
     trello_api_fail_next(trello, 503, "text/plain", "Service Unavailable");
-    post_event("cards", "{\"id\": \"ticket-4\", \"list\": \"" LIST_A "\", \"title\": \"Flaky\", "
+    scenario_post_event(&proc, "cards",
+                        "{\"id\": \"ticket-4\", \"list\": \"" LIST_A "\", \"title\": \"Flaky\", "
                         "\"email\": \"d@example.com\", \"label\": \"" LABEL "\"}");
     assert_true(wait_status("cards", "succeeded", 3));
     /* the card was created once; the comment was sent twice */
@@ -352,11 +274,11 @@ static void test_webhook_head_and_signatures(void **state)
         "\"name\":\"Caf\xc3\xa9 order\",\"idShort\":7,\"shortLink\":\"Zx9Yw8Vu\"},\"list\":{\"id\":"
         "\"" LIST_A "\",\"name\":\"Inbox\"},\"board\":{\"id\":\"5abbe4b7ddc1b351ef961400\","
         "\"name\":\"Ops\"}}},\"model\":{\"id\":\"5abbe4b7ddc1b351ef961400\",\"name\":\"Ops\"}}";
-    char **headers = cli_sign("trello", APP_SECRET, CALLBACK, body);
+    char **headers = cli_sign(APP_SECRET, CALLBACK, body);
     assert_int_equal(post_signed("trello-in", headers, body), 200);
     /* the same delivery again: a duplicate, no second run */
     assert_int_equal(post_signed("trello-in", headers, body), 200);
-    free_headers(headers);
+    testkit_strv_free(headers);
     assert_true(wait_status("inbox", "succeeded", 1));
     assert_true(sbp_log_contains(&proc, "card Caf\xc3\xa9 order on Ops"));
     assert_int_equal(
@@ -366,20 +288,20 @@ static void test_webhook_head_and_signatures(void **state)
         1);
 
     /* signed for another callback URL (the request's own, say): refused */
-    headers = cli_sign("trello", APP_SECRET, url, body);
+    headers = cli_sign(APP_SECRET, url, body);
     assert_int_equal(post_signed("trello-in", headers, body), 401);
-    free_headers(headers);
+    testkit_strv_free(headers);
     /* signed with the API key instead of the OAuth secret: refused */
-    headers = cli_sign("trello", KEY, CALLBACK, body);
+    headers = cli_sign(KEY, CALLBACK, body);
     assert_int_equal(post_signed("trello-in", headers, body), 401);
-    free_headers(headers);
+    testkit_strv_free(headers);
 
     /* an action type the workflow does not listen to: stored, no run */
     const char *moved = "{\"action\":{\"id\":\"6790e2b1c9a4f1a2b3c4d5e8\",\"type\":\"updateCard\","
                         "\"data\":{\"card\":{\"name\":\"x\"}}},\"model\":{}}";
-    headers = cli_sign("trello", APP_SECRET, CALLBACK, moved);
+    headers = cli_sign(APP_SECRET, CALLBACK, moved);
     assert_int_equal(post_signed("trello-in", headers, moved), 200);
-    free_headers(headers);
+    testkit_strv_free(headers);
     assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM events WHERE event_id = "
                                         "'6790e2b1c9a4f1a2b3c4d5e8'"),
                      1);
@@ -389,20 +311,17 @@ static void test_webhook_head_and_signatures(void **state)
 static void test_dry_run_masks_credentials(void **state)
 {
     (void)state;
-    char cfg[400], evfile[400];
-    snprintf(cfg, sizeof(cfg), "%s/switchboard.ini", proc.dir);
-    snprintf(evfile, sizeof(evfile), "%s/event.json", proc.dir);
-    FILE *f = fopen(evfile, "w");
-    assert_non_null(f);
-    fputs("{\"id\": \"dry-1\", \"list\": \"" LIST_A "\", \"title\": \"Dry\", \"email\": "
-          "\"e@example.com\", \"label\": \"" LABEL "\"}",
-          f);
-    fclose(f);
+    char evfile[400];
+    assert_int_equal(sbp_write_file(&proc, "event.json",
+                                    "{\"id\": \"dry-1\", \"list\": \"" LIST_A "\", \"title\": "
+                                    "\"Dry\", \"email\": \"e@example.com\", \"label\": \"" LABEL
+                                    "\"}",
+                                    evfile, sizeof(evfile)),
+                     0);
     standin_clear(api);
-    const char *argv[] = {testkit_binary(), "fire", "-c",        cfg, "cards",
-                          "--event",        evfile, "--dry-run", NULL};
     char *out = NULL, *err = NULL;
-    assert_int_equal(run_capture(argv, env, &out, &err), 0);
+    assert_int_equal(
+        sbp_cli(&proc, env, &out, &err, "fire", "cards", "--event", evfile, "--dry-run", NULL), 0);
     /* all three requests are printed, the credentials masked */
     assert_non_null(strstr(out, "/1/cards\n"));
     assert_non_null(strstr(out, "/actions/comments"));

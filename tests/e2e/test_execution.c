@@ -16,45 +16,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "scenario.h"
 #include "standin.h"
 #include "testkit.h"
 
 static struct sb_proc proc;
 static struct standin *api;
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
-
-static void post_event(const char *hook, const char *body)
-{
-    char url[256];
-    snprintf(url, sizeof(url), "%s/hooks/%s", proc.base_url, hook);
-    const char *h[] = {"Content-Type: application/json", NULL};
-    struct http_reply r;
-    assert_int_equal(http_do("POST", url, h, body, strlen(body), 0, &r), 0);
-    if (r.status != 200)
-        fail_msg("POST %s: %ld %s", url, r.status, r.body);
-    http_reply_free(&r);
-}
-
-static int64_t run_count(const char *workflow, const char *status)
-{
-    char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM runs WHERE workflow = '%s' AND status = '%s'",
-             workflow, status);
-    return sbp_sql_int(&proc, sql);
-}
 
 static const char *const env[] = {"SB_TEST_HOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
                                   NULL};
@@ -68,49 +35,46 @@ static int setup(void **state)
         return -1;
     const char *base = standin_url(api);
     /* step 2 reads step 1's output */
-    char *wf = fmt("[workflow]\nretry_backoff = 200ms\n\n"
-                   "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
-                   "[step create]\nuse = http.request\nmethod = POST\nurl = %s/create\n"
-                   "body = {\"name\": \"{{ event.name }}\"}\n"
-                   "header.Idempotency-Key = {{ run.idempotency_key }}\n\n"
-                   "[step notify]\nuse = http.request\nurl = %s/notify\n"
-                   "body = {\"card\": \"{{ steps.create.body.id }}\", \"n\": {{ event.n }}}\n"
-                   "header.Idempotency-Key = {{ run.idempotency_key }}\n",
-                   base, base);
-    sbp_write_workflow(&proc, "chain", wf);
-    free(wf);
+    sbp_write_workflowf(&proc, "chain",
+                        "[workflow]\nretry_backoff = 200ms\n\n"
+                        "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+                        "[step create]\nuse = http.request\nmethod = POST\nurl = %s/create\n"
+                        "body = {\"name\": \"{{ event.name }}\"}\n"
+                        "header.Idempotency-Key = {{ run.idempotency_key }}\n\n"
+                        "[step notify]\nuse = http.request\nurl = %s/notify\n"
+                        "body = {\"card\": \"{{ steps.create.body.id }}\", \"n\": {{ event.n }}}\n"
+                        "header.Idempotency-Key = {{ run.idempotency_key }}\n",
+                        base, base);
     /* a step that fails for good, with an on_failure step */
-    wf = fmt("[workflow]\nretry_backoff = 200ms\n\n"
-             "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
-             "[step first]\nuse = http.request\nmethod = POST\nurl = %s/first\nbody = {}\n\n"
-             "[step second]\nuse = http.request\nmethod = POST\nurl = %s/second\nbody = {}\n\n"
-             "[on_failure alert]\nuse = http.request\nmethod = POST\nurl = %s/alert\n"
-             "body = {\"step\": \"{{ failure.step }}\", \"error\": \"{{ failure.error }}\"}\n",
-             base, base, base);
-    sbp_write_workflow(&proc, "fragile", wf);
-    free(wf);
+    sbp_write_workflowf(
+        &proc, "fragile",
+        "[workflow]\nretry_backoff = 200ms\n\n"
+        "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+        "[step first]\nuse = http.request\nmethod = POST\nurl = %s/first\nbody = {}\n\n"
+        "[step second]\nuse = http.request\nmethod = POST\nurl = %s/second\nbody = {}\n\n"
+        "[on_failure alert]\nuse = http.request\nmethod = POST\nurl = %s/alert\n"
+        "body = {\"step\": \"{{ failure.step }}\", \"error\": \"{{ failure.error }}\"}\n",
+        base, base, base);
     /* Retry-After */
-    wf = fmt("[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
-             "[step call]\nuse = http.request\nmethod = POST\nurl = %s/limited\nbody = {}\n",
-             base);
-    sbp_write_workflow(&proc, "patient", wf);
-    free(wf);
+    sbp_write_workflowf(
+        &proc, "patient",
+        "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+        "[step call]\nuse = http.request\nmethod = POST\nurl = %s/limited\nbody = {}\n",
+        base);
     /* Standard Webhooks out */
-    wf = fmt("[workflow]\nretry_backoff = 200ms\n\n"
-             "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
-             "[step send]\nuse = http.send_webhook\nurl = %s/receiver\n"
-             "secret = ${env:SB_TEST_HOOK_SECRET}\n"
-             "body = {\"type\": \"order.paid\", \"data\": {{ event | json }}}\n",
-             base);
-    sbp_write_workflow(&proc, "outbound", wf);
-    free(wf);
+    sbp_write_workflowf(&proc, "outbound",
+                        "[workflow]\nretry_backoff = 200ms\n\n"
+                        "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+                        "[step send]\nuse = http.send_webhook\nurl = %s/receiver\n"
+                        "secret = ${env:SB_TEST_HOOK_SECRET}\n"
+                        "body = {\"type\": \"order.paid\", \"data\": {{ event | json }}}\n",
+                        base);
     /* a filter */
-    wf = fmt("[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
-             "[filter]\nwhen = {{ event.amount }} >= 5000\n\n"
-             "[step call]\nuse = http.request\nmethod = POST\nurl = %s/big\nbody = {}\n",
-             base);
-    sbp_write_workflow(&proc, "big", wf);
-    free(wf);
+    sbp_write_workflowf(&proc, "big",
+                        "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+                        "[filter]\nwhen = {{ event.amount }} >= 5000\n\n"
+                        "[step call]\nuse = http.request\nmethod = POST\nurl = %s/big\nbody = {}\n",
+                        base);
     return sbp_start(&proc, env);
 }
 
@@ -120,12 +84,6 @@ static int teardown(void **state)
     sbp_cleanup(&proc);
     standin_stop(api);
     return 0;
-}
-
-static const char *json_get(struct json_object *o, const char *key)
-{
-    struct json_object *v;
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
 }
 
 static void test_outputs_feed_later_steps_and_retries_resume(void **state)
@@ -140,11 +98,9 @@ static void test_outputs_feed_later_steps_and_retries_resume(void **state)
         {200, NULL, "{\"ok\": true}", NULL, 0},
     };
     standin_script(api, "POST", "/notify", flaky, 3);
-    post_event("chain", "{\"id\": \"evt_chain\", \"name\": \"Ann \\\"A\\\"\", \"n\": 7}");
-    assert_true(sbp_wait_sql(&proc,
-                             "SELECT count(*) FROM runs WHERE workflow = 'chain' AND "
-                             "status = 'succeeded'",
-                             1, 15000));
+    scenario_post_event(&proc, "chain",
+                        "{\"id\": \"evt_chain\", \"name\": \"Ann \\\"A\\\"\", \"n\": 7}");
+    assert_true(sbp_wait_runs(&proc, "chain", "succeeded", 1, 15000));
     /* step 1 once, step 2 three times (500, 500, 200) */
     assert_int_equal(standin_count(api, "/create"), 1);
     assert_int_equal(standin_count(api, "/notify"), 3);
@@ -152,15 +108,15 @@ static void test_outputs_feed_later_steps_and_retries_resume(void **state)
     assert_true(standin_get(api, "/create", 0, &req));
     struct json_object *body = json_tokener_parse(req.body);
     assert_non_null(body); /* quotes in the payload kept the JSON valid */
-    assert_string_equal(json_get(body, "name"), "Ann \"A\"");
+    assert_string_equal(scenario_json_get(body, "name"), "Ann \"A\"");
     json_object_put(body);
     standin_request_free(&req);
     char key0[128] = "";
     for (size_t i = 0; i < 3; i++) {
         assert_true(standin_get(api, "/notify", i, &req));
         body = json_tokener_parse(req.body);
-        assert_string_equal(json_get(body, "card"), "card_42");
-        assert_string_equal(json_get(body, "n"), "7");
+        assert_string_equal(scenario_json_get(body, "card"), "card_42");
+        assert_string_equal(scenario_json_get(body, "n"), "7");
         json_object_put(body);
         /* the idempotency key is the same on every attempt */
         const char *key = standin_header(&req, "Idempotency-Key");
@@ -182,11 +138,8 @@ static void test_retry_after_is_honoured(void **state)
         {200, NULL, "{}", NULL, 0},
     };
     standin_script(api, "POST", "/limited", replies, 2);
-    post_event("patient", "{\"id\": \"evt_patient\"}");
-    assert_true(sbp_wait_sql(&proc,
-                             "SELECT count(*) FROM runs WHERE workflow = 'patient' AND "
-                             "status = 'succeeded'",
-                             1, 15000));
+    scenario_post_event(&proc, "patient", "{\"id\": \"evt_patient\"}");
+    assert_true(sbp_wait_runs(&proc, "patient", "succeeded", 1, 15000));
     struct standin_request a, b;
     assert_true(standin_get(api, "/limited", 0, &a));
     assert_true(standin_get(api, "/limited", 1, &b));
@@ -205,27 +158,21 @@ static void test_dead_visible_replay_and_on_failure(void **state)
     standin_script(api, "POST", "/first", &ok, 1);
     standin_script(api, "POST", "/second", &bad, 1);
     standin_script(api, "POST", "/alert", &ok, 1);
-    post_event("fragile", "{\"id\": \"evt_fragile\"}");
-    assert_true(sbp_wait_sql(&proc,
-                             "SELECT count(*) FROM runs WHERE workflow = 'fragile' AND "
-                             "status = 'dead'",
-                             1, 15000));
+    scenario_post_event(&proc, "fragile", "{\"id\": \"evt_fragile\"}");
+    assert_true(sbp_wait_runs(&proc, "fragile", "dead", 1, 15000));
     /* a 400 is permanent: one attempt */
     assert_int_equal(standin_count(api, "/second"), 1);
     assert_true(standin_wait(api, "/alert", 1, 5000));
     struct standin_request req;
     assert_true(standin_get(api, "/alert", 0, &req));
     struct json_object *body = json_tokener_parse(req.body);
-    assert_string_equal(json_get(body, "step"), "second");
-    assert_non_null(strstr(json_get(body, "error"), "400"));
+    assert_string_equal(scenario_json_get(body, "step"), "second");
+    assert_non_null(strstr(scenario_json_get(body, "error"), "400"));
     json_object_put(body);
     standin_request_free(&req);
     /* visible in `switchboard runs --status dead` */
-    char cfg[400];
-    snprintf(cfg, sizeof(cfg), "%s/switchboard.ini", proc.dir);
-    const char *argv[] = {testkit_binary(), "runs", "-c", cfg, "--status", "dead", NULL};
     char *out = NULL, *err = NULL;
-    assert_int_equal(run_capture(argv, NULL, &out, &err), 0);
+    assert_int_equal(sbp_cli(&proc, NULL, &out, &err, "runs", "--status", "dead", NULL), 0);
     assert_non_null(strstr(out, "fragile"));
     assert_non_null(strstr(out, "dead"));
     assert_non_null(strstr(out, "HTTP 400"));
@@ -236,15 +183,11 @@ static void test_dead_visible_replay_and_on_failure(void **state)
     int64_t id = sbp_sql_int(&proc, "SELECT id FROM runs WHERE workflow = 'fragile'");
     char idtext[32];
     snprintf(idtext, sizeof(idtext), "%lld", (long long)id);
-    const char *replay[] = {testkit_binary(), "replay", "-c", cfg, idtext, NULL};
-    assert_int_equal(run_capture(replay, NULL, &out, &err), 0);
+    assert_int_equal(sbp_cli(&proc, NULL, &out, &err, "replay", idtext, NULL), 0);
     assert_non_null(strstr(out, "replayed 1 run"));
     free(out);
     free(err);
-    assert_true(sbp_wait_sql(&proc,
-                             "SELECT count(*) FROM runs WHERE workflow = 'fragile' AND "
-                             "status = 'succeeded'",
-                             1, 15000));
+    assert_true(sbp_wait_runs(&proc, "fragile", "succeeded", 1, 15000));
     assert_int_equal(standin_count(api, "/first"), 1);
     assert_int_equal(standin_count(api, "/second"), 2);
     assert_int_equal(standin_count(api, "/alert"), 1);
@@ -266,7 +209,7 @@ static bool verify_standard(void *arg, const struct standin_request *req,
         *reply = (struct standin_reply){400, NULL, "{\"error\": \"missing headers\"}", NULL, 0};
         return false;
     }
-    char *msg = fmt("%s.%s.%s", id, ts, req->body ? req->body : "");
+    char *msg = testkit_fmt("%s.%s.%s", id, ts, req->body ? req->body : "");
     unsigned char mac[32];
     unsigned int maclen = 0;
     HMAC(EVP_sha256(), key, 24, (const unsigned char *)msg, strlen(msg), mac, &maclen);
@@ -295,11 +238,8 @@ static void test_send_webhook_verified_by_receiver(void **state)
         {200, NULL, "{\"received\": true}", NULL, 0},
     };
     standin_script(api, "POST", "/receiver", replies, 2);
-    post_event("outbound", "{\"id\": \"evt_out\", \"total\": 12}");
-    assert_true(sbp_wait_sql(&proc,
-                             "SELECT count(*) FROM runs WHERE workflow = 'outbound' AND "
-                             "status = 'succeeded'",
-                             1, 15000));
+    scenario_post_event(&proc, "outbound", "{\"id\": \"evt_out\", \"total\": 12}");
+    assert_true(sbp_wait_runs(&proc, "outbound", "succeeded", 1, 15000));
     assert_int_equal(standin_count(api, "/receiver"), 2);
     struct standin_request a, b;
     assert_true(standin_get(api, "/receiver", 0, &a));
@@ -309,7 +249,7 @@ static void test_send_webhook_verified_by_receiver(void **state)
     struct json_object *body = json_tokener_parse(b.body);
     struct json_object *data;
     assert_true(json_object_object_get_ex(body, "data", &data));
-    assert_string_equal(json_get(data, "total"), "12");
+    assert_string_equal(scenario_json_get(data, "total"), "12");
     json_object_put(body);
     standin_request_free(&a);
     standin_request_free(&b);
@@ -320,13 +260,13 @@ static void test_filter_skips_with_reason(void **state)
     (void)state;
     struct standin_reply ok = {200, NULL, "{}", NULL, 0};
     standin_script(api, "POST", "/big", &ok, 1);
-    post_event("big", "{\"id\": \"evt_small\", \"amount\": 4200}");
-    post_event("big", "{\"id\": \"evt_large\", \"amount\": 9000}");
+    scenario_post_event(&proc, "big", "{\"id\": \"evt_small\", \"amount\": 4200}");
+    scenario_post_event(&proc, "big", "{\"id\": \"evt_large\", \"amount\": 9000}");
     assert_true(sbp_wait_sql(&proc,
                              "SELECT count(*) FROM runs WHERE workflow = 'big' AND "
                              "status IN ('skipped', 'succeeded')",
                              2, 15000));
-    assert_int_equal(run_count("big", "skipped"), 1);
+    assert_int_equal(sbp_count_runs(&proc, "big", "skipped"), 1);
     assert_int_equal(standin_count(api, "/big"), 1);
     assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM runs WHERE reason LIKE "
                                         "'filter: 4200 >= 5000 is false'"),
@@ -336,18 +276,15 @@ static void test_filter_skips_with_reason(void **state)
 static void test_fire_dry_run_masks_secrets(void **state)
 {
     (void)state;
-    char cfg[400];
-    snprintf(cfg, sizeof(cfg), "%s/switchboard.ini", proc.dir);
     char evfile[400];
-    snprintf(evfile, sizeof(evfile), "%s/event.json", proc.dir);
-    FILE *f = fopen(evfile, "w");
-    fputs("{\"id\": \"evt_dry\", \"total\": 5}", f);
-    fclose(f);
-    const char *argv[] = {testkit_binary(), "fire", "-c",        cfg, "outbound",
-                          "--event",        evfile, "--dry-run", NULL};
+    assert_int_equal(sbp_write_file(&proc, "event.json", "{\"id\": \"evt_dry\", \"total\": 5}",
+                                    evfile, sizeof(evfile)),
+                     0);
     char *out = NULL, *err = NULL;
     size_t before = standin_count(api, "/receiver");
-    assert_int_equal(run_capture(argv, env, &out, &err), 0);
+    assert_int_equal(
+        sbp_cli(&proc, env, &out, &err, "fire", "outbound", "--event", evfile, "--dry-run", NULL),
+        0);
     assert_non_null(strstr(out, "POST "));
     assert_non_null(strstr(out, "/receiver"));
     assert_non_null(strstr(out, "webhook-signature: v1,"));

@@ -6,7 +6,6 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,20 +18,6 @@
 
 #include "standin.h"
 #include "testkit.h"
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
 
 /* The ids the stand-in received on /fired, in order, joined with ','. */
 static void fired_ids(struct standin *api, char *out, size_t outlen)
@@ -71,11 +56,12 @@ static void test_poll_first_silent_dedupe_cursor_backoff(void **state)
     standin_script(api, "POST", "/fired", &ok, 1);
     struct sb_proc p;
     assert_int_equal(sbp_init(&p, NULL), 0);
-    char *wf = fmt("[trigger]\nuse = http.poll\nurl = %s/items\ninterval = 1s\nitems = data\n"
-                   "id = id\ncursor = next_since\ncursor_param = since\n\n"
-                   "[step tell]\nuse = http.request\nmethod = POST\nurl = %s/fired\n"
-                   "body = {\"id\": \"{{ event.id }}\"}\n",
-                   standin_url(api), standin_url(api));
+    char *wf =
+        testkit_fmt("[trigger]\nuse = http.poll\nurl = %s/items\ninterval = 1s\nitems = data\n"
+                    "id = id\ncursor = next_since\ncursor_param = since\n\n"
+                    "[step tell]\nuse = http.request\nmethod = POST\nurl = %s/fired\n"
+                    "body = {\"id\": \"{{ event.id }}\"}\n",
+                    standin_url(api), standin_url(api));
     sbp_write_workflow(&p, "poller", wf);
     free(wf);
     assert_int_equal(sbp_start(&p, NULL), 0);
@@ -165,10 +151,10 @@ static void *poster(void *arg)
 
 static char *flow_workflow(const char *base, const char *version)
 {
-    return fmt("[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
-               "[step out]\nuse = http.request\nmethod = POST\nurl = %s/out\n"
-               "body = {\"v\": \"%s\", \"id\": \"{{ event.id }}\"}\n",
-               base, version);
+    return testkit_fmt("[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+                       "[step out]\nuse = http.request\nmethod = POST\nurl = %s/out\n"
+                       "body = {\"v\": \"%s\", \"id\": \"{{ event.id }}\"}\n",
+                       base, version);
 }
 
 /* Write a workflow file the way editors do: a temporary file renamed over. */

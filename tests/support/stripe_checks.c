@@ -8,7 +8,6 @@
 #include "stripe_checks.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "standin.h"
+#include "testkit.h"
 
 #define FORM_CT "application/x-www-form-urlencoded"
 
@@ -67,20 +67,6 @@ static char *dupstr(const char *s)
     return d;
 }
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = xalloc((size_t)n + 1);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
-
 /* Keep `s` (consumed) until the mock is freed; returns it. */
 static const char *keep(struct stripe_mock *m, char *s)
 {
@@ -128,7 +114,7 @@ static char *go_json_string(const char *s)
 static char *stripe_error(const char *message)
 {
     char *m = go_json_string(message);
-    char *s = fmt("{\"error\":{\"message\":%s,\"type\":\"invalid_request_error\"}}", m);
+    char *s = testkit_fmt("{\"error\":{\"message\":%s,\"type\":\"invalid_request_error\"}}", m);
     free(m);
     return s;
 }
@@ -699,7 +685,7 @@ static char *check_pair(const struct pspec *specs, const struct pair *pr,
     split_key(pr->key, &kp);
     const struct pspec *s = kp.malformed ? NULL : find_spec(specs, kp.name);
     if (!s)
-        return fmt("Received unknown parameter: %s", pr->key);
+        return testkit_fmt("Received unknown parameter: %s", pr->key);
     struct json_object *cur;
     switch (s->kind) {
     case P_STRING:
@@ -707,23 +693,23 @@ static char *check_pair(const struct pspec *specs, const struct pair *pr,
     case P_BOOL:
     case P_ENUM:
         if (kp.n_subs)
-            return fmt("Invalid %s for %s: a hash or an array was given",
-                       s->kind == P_INT ? "integer" : "string", s->name);
+            return testkit_fmt("Invalid %s for %s: a hash or an array was given",
+                               s->kind == P_INT ? "integer" : "string", s->name);
         if (s->kind == P_INT && !is_integer(pr->value))
-            return fmt("Invalid integer: %s", pr->value);
+            return testkit_fmt("Invalid integer: %s", pr->value);
         if (s->kind == P_BOOL && strcmp(pr->value, "true") && strcmp(pr->value, "false"))
-            return fmt("Invalid boolean: %s", pr->value);
+            return testkit_fmt("Invalid boolean: %s", pr->value);
         if (s->kind == P_ENUM) {
             bool ok = false;
             for (size_t i = 0; s->values[i]; i++)
                 ok |= strcmp(s->values[i], pr->value) == 0;
             if (!ok)
-                return fmt("Invalid %s: must be one of the allowed values, not '%s'", s->name,
-                           pr->value);
+                return testkit_fmt("Invalid %s: must be one of the allowed values, not '%s'",
+                                   s->name, pr->value);
         }
         if (s->max_len && strlen(pr->value) > s->max_len)
-            return fmt("Invalid string: %.20s...; must be at most %zu characters", pr->value,
-                       s->max_len);
+            return testkit_fmt("Invalid string: %.20s...; must be at most %zu characters",
+                               pr->value, s->max_len);
         json_object_object_add(params, s->name, json_object_new_string(pr->value));
         return NULL;
     case P_MAP:
@@ -731,13 +717,14 @@ static char *check_pair(const struct pspec *specs, const struct pair *pr,
         if (kp.n_subs == 0 && pr->value[0] == '\0')
             return NULL;
         if (kp.n_subs != 1 || !kp.subs[0][0])
-            return fmt("Invalid object for %s: write %s[key]=value", s->name, s->name);
+            return testkit_fmt("Invalid object for %s: write %s[key]=value", s->name, s->name);
         if (strlen(kp.subs[0]) > 40)
-            return fmt("Metadata keys can have a maximum length of 40 characters (%s)", kp.subs[0]);
+            return testkit_fmt("Metadata keys can have a maximum length of 40 characters (%s)",
+                               kp.subs[0]);
         if (strlen(pr->value) > 500)
-            return fmt("Metadata values can have up to 500 characters, but you passed in a "
-                       "value that is %zu characters long",
-                       strlen(pr->value));
+            return testkit_fmt("Metadata values can have up to 500 characters, but you passed in a "
+                               "value that is %zu characters long",
+                               strlen(pr->value));
         if (!json_object_object_get_ex(params, s->name, &cur)) {
             cur = json_object_new_object();
             json_object_object_add(params, s->name, cur);
@@ -746,7 +733,7 @@ static char *check_pair(const struct pspec *specs, const struct pair *pr,
         return NULL;
     case P_LIST:
         if (kp.n_subs != 1 || (kp.subs[0][0] && !is_integer(kp.subs[0])))
-            return fmt("Invalid array for %s: write %s[0]=value", s->name, s->name);
+            return testkit_fmt("Invalid array for %s: write %s[0]=value", s->name, s->name);
         if (!json_object_object_get_ex(params, s->name, &cur)) {
             cur = json_object_new_array();
             json_object_object_add(params, s->name, cur);
@@ -755,7 +742,7 @@ static char *check_pair(const struct pspec *specs, const struct pair *pr,
         return NULL;
     case P_OBJECT:
         if (kp.n_subs == 0 && pr->value[0] != '\0')
-            return fmt("Invalid object for %s", s->name);
+            return testkit_fmt("Invalid object for %s", s->name);
         return NULL;
     }
     return NULL;
@@ -800,7 +787,7 @@ static bool answer_scripted(struct stripe_mock *m, const struct standin_request 
         r = best->replies[i];
         r.content_type = dupstr(r.content_type);
         r.body = dupstr(r.body);
-        r.headers = fmt("%s%s", headers, r.headers ? r.headers : "");
+        r.headers = testkit_fmt("%s%s", headers, r.headers ? r.headers : "");
         found = true;
     }
     pthread_mutex_unlock(&m->lock);
@@ -827,7 +814,8 @@ static bool stripe_check(void *arg, const struct standin_request *req, struct st
     struct stripe_mock *m = arg;
     const char *auth = standin_header(req, "Authorization");
     if (!stripe_checks_auth_ok(auth)) {
-        char *msg = fmt("Please authenticate by specifying an `Authorization` header with any "
+        char *msg =
+            testkit_fmt("Please authenticate by specifying an `Authorization` header with any "
                         "valid looking testmode secret API key. For example, `Authorization: "
                         "Bearer sk_test_123`. Authorization was '%s'.",
                         auth ? auth : "");
@@ -837,7 +825,7 @@ static bool stripe_check(void *arg, const struct standin_request *req, struct st
     }
     const char *idem = standin_header(req, "Idempotency-Key");
     const char *headers =
-        keep(m, idem && *idem ? fmt("Request-Id: req_123\nIdempotency-Key: %s\n", idem)
+        keep(m, idem && *idem ? testkit_fmt("Request-Id: req_123\nIdempotency-Key: %s\n", idem)
                               : dupstr("Request-Id: req_123\n"));
 
     const struct route *route = NULL;
@@ -848,7 +836,7 @@ static bool stripe_check(void *arg, const struct standin_request *req, struct st
             route = &routes[i];
     }
     if (!route) {
-        char *msg = fmt("Unrecognized request URL (%s: %s).", req->method, req->path);
+        char *msg = testkit_fmt("Unrecognized request URL (%s: %s).", req->method, req->path);
         answer_error(m, reply, 404, headers, msg);
         free(msg);
         return false;
@@ -863,34 +851,37 @@ static bool stripe_check(void *arg, const struct standin_request *req, struct st
     char *msg = NULL;
     int status = 400;
     if (rc < 0)
-        msg = fmt("Couldn't parse query/body: %s", err);
+        msg = testkit_fmt("Couldn't parse query/body: %s", err);
     if (!msg && strcmp(req->method, "GET") != 0 && strcmp(req->method, "DELETE") != 0) {
         const char *ct = standin_header(req, "Content-Type");
         size_t n = ct ? strcspn(ct, ";") : 0;
         if (!ct || !*ct)
-            msg = fmt("Request's `Content-Type` header was empty. Expected: `%s`.", FORM_CT);
+            msg =
+                testkit_fmt("Request's `Content-Type` header was empty. Expected: `%s`.", FORM_CT);
         else if (n != strlen(FORM_CT) || strncmp(ct, FORM_CT, n) != 0)
-            msg = fmt("Request's `Content-Type` didn't match the path's expected media type. "
-                      "Expected: `%s`. Was: `%.*s`.",
-                      FORM_CT, (int)n, ct);
+            msg =
+                testkit_fmt("Request's `Content-Type` didn't match the path's expected media type. "
+                            "Expected: `%s`. Was: `%.*s`.",
+                            FORM_CT, (int)n, ct);
     }
     struct json_object *params = json_object_new_object();
     for (size_t i = 0; !msg && i < pairs.n; i++) {
         char *why = check_pair(route->params, &pairs.items[i], params);
         if (why) {
-            msg = fmt("Request validation error: %s", why);
+            msg = testkit_fmt("Request validation error: %s", why);
             free(why);
         }
     }
     for (const struct pspec *s = route->params; !msg && s->name; s++) {
         struct json_object *v;
         if (s->required && !json_object_object_get_ex(params, s->name, &v))
-            msg = fmt("Request validation error: Missing required param: %s.", s->name);
+            msg = testkit_fmt("Request validation error: Missing required param: %s.", s->name);
     }
     if (!msg && strcmp(route->pattern, "/v1/refunds") == 0 &&
         !json_object_object_get_ex(params, "charge", NULL) &&
         !json_object_object_get_ex(params, "payment_intent", NULL))
-        msg = fmt("Request validation error: One of `charge` or `payment_intent` is required.");
+        msg = testkit_fmt(
+            "Request validation error: One of `charge` or `payment_intent` is required.");
     pairs_release(&pairs);
 
     bool answered = false;

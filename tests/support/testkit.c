@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +293,40 @@ const char *testkit_plugins(void)
     return SB_PLUGIN_DIR;
 }
 
+/* --- strings ----------------------------------------------------------------- */
+
+/* vsnprintf into a new string the caller frees; aborts on a bad format,
+ * as on out of memory. */
+static char *vformat(const char *format, va_list ap) __attribute__((format(printf, 1, 0)));
+static char *vformat(const char *format, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, format, again);
+    va_end(again);
+    if (n < 0) {
+        fprintf(stderr, "testkit: bad format '%s'\n", format);
+        abort();
+    }
+    char *s = tk_realloc(NULL, (size_t)n + 1);
+    vsnprintf(s, (size_t)n + 1, format, ap);
+    return s;
+}
+
+char *testkit_fmt(const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    char *s = vformat(format, ap);
+    va_end(ap);
+    return s;
+}
+
+void testkit_strv_free(char **v)
+{
+    free_strv(v);
+}
+
 /* --- the process folder ------------------------------------------------------ */
 
 static int make_folder(struct sb_proc *p)
@@ -367,6 +402,24 @@ int sbp_write_workflow(struct sb_proc *p, const char *name, const char *ini_text
     char path[600];
     snprintf(path, sizeof(path), "%s/%s.ini", p->workflows, name);
     return write_file(path, ini_text);
+}
+
+int sbp_write_workflowf(struct sb_proc *p, const char *name, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    char *text = vformat(format, ap);
+    va_end(ap);
+    int rc = sbp_write_workflow(p, name, text);
+    free(text);
+    return rc;
+}
+
+int sbp_write_file(const struct sb_proc *p, const char *name, const char *text, char *path,
+                   size_t pathlen)
+{
+    snprintf(path, pathlen, "%s/%s", p->dir, name);
+    return write_file(path, text);
 }
 
 /* --- the engine process ------------------------------------------------------ */
@@ -707,6 +760,28 @@ bool sbp_wait_sql(const struct sb_proc *p, const char *sql, int64_t want, int64_
     }
 }
 
+/* The query behind sbp_count_runs and sbp_wait_runs. */
+static void runs_query(char *sql, size_t len, const char *workflow, const char *status)
+{
+    snprintf(sql, len, "SELECT count(*) FROM runs WHERE workflow = '%s' AND status = '%s'",
+             workflow, status);
+}
+
+int64_t sbp_count_runs(const struct sb_proc *p, const char *workflow, const char *status)
+{
+    char sql[512];
+    runs_query(sql, sizeof(sql), workflow, status);
+    return sbp_sql_int(p, sql);
+}
+
+bool sbp_wait_runs(const struct sb_proc *p, const char *workflow, const char *status, int64_t n,
+                   int64_t timeout_ms)
+{
+    char sql[512];
+    runs_query(sql, sizeof(sql), workflow, status);
+    return sbp_wait_sql(p, sql, n, timeout_ms);
+}
+
 /* --- HTTP ------------------------------------------------------------------- */
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -814,6 +889,22 @@ bool http_reply_header(const struct http_reply *r, const char *name, char *out, 
         line = eol ? eol + 1 : line + line_len;
     }
     return false;
+}
+
+long sbp_hook_request(const struct sb_proc *p, const char *method, const char *hook,
+                      const char *const *headers, const char *body, struct http_reply *reply)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "%s/hooks/%s", p->base_url, hook);
+    struct http_reply r;
+    /* no response leaves r.status 0, which no test expects */
+    http_do(method, url, headers, body, body ? strlen(body) : 0, 0, &r);
+    long status = r.status;
+    if (reply)
+        *reply = r;
+    else
+        http_reply_free(&r);
+    return status;
 }
 
 /* --- other commands ------------------------------------------------------------ */
@@ -924,4 +1015,83 @@ int run_capture(const char *const *argv, const char *const *env, char **out, cha
     if (err)
         *err = buf_detach(&got[1]);
     return decode_status(status);
+}
+
+int sbp_cli(const struct sb_proc *p, const char *const *env, char **out, char **err,
+            const char *command, ...)
+{
+    if (out)
+        *out = NULL;
+    if (err)
+        *err = NULL;
+    char cfg[320];
+    snprintf(cfg, sizeof(cfg), "%s/switchboard.ini", p->dir);
+    const char *argv[32] = {testkit_binary(), command, "-c", cfg};
+    size_t n = 4;
+    va_list ap;
+    va_start(ap, command);
+    for (const char *arg = va_arg(ap, const char *); arg; arg = va_arg(ap, const char *)) {
+        if (n + 1 >= sizeof(argv) / sizeof(argv[0])) {
+            va_end(ap);
+            fprintf(stderr, "testkit: too many arguments for 'switchboard %s'\n", command);
+            return -1;
+        }
+        argv[n++] = arg;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+    return run_capture(argv, env, out, err);
+}
+
+char **sbp_sign(const struct sb_proc *p, const char *provider, const char *secret, const char *url,
+                const char *timestamp, const char *body, const char *const *lead)
+{
+    char path[320];
+    if (sbp_write_file(p, "body-to-sign", body, path, sizeof(path)) < 0)
+        return NULL;
+    /* through sh for the redirect: run_capture gives the child /dev/null */
+    const char *argv[] = {"/bin/sh",
+                          "-c",
+                          "exec \"$0\" sign \"$1\" --secret \"$2\" ${3:+--url \"$3\"} "
+                          "${4:+--timestamp \"$4\"} < \"$5\"",
+                          testkit_binary(),
+                          provider,
+                          secret,
+                          url ? url : "",
+                          timestamp ? timestamp : "",
+                          path,
+                          NULL};
+    char *out = NULL, *err = NULL;
+    int rc = run_capture(argv, NULL, &out, &err);
+    if (rc != 0) {
+        fprintf(stderr, "testkit: switchboard sign %s failed (%d): %s\n", provider, rc,
+                err ? err : "");
+        free(out);
+        free(err);
+        return NULL;
+    }
+    size_t n_lead = 0, n_lines = 1;
+    while (lead && lead[n_lead])
+        n_lead++;
+    for (const char *c = out; *c; c++)
+        n_lines += *c == '\n';
+    char **list = tk_realloc(NULL, (n_lead + n_lines + 1) * sizeof(char *));
+    size_t n = 0;
+    for (size_t i = 0; i < n_lead; i++)
+        list[n++] = tk_strdup(lead[i]);
+    /* one header a line; blank lines are skipped */
+    for (char *line = out; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        if (len) {
+            list[n] = tk_realloc(NULL, len + 1);
+            memcpy(list[n], line, len);
+            list[n++][len] = '\0';
+        }
+        line += len + (nl ? 1 : 0);
+    }
+    list[n] = NULL;
+    free(out);
+    free(err);
+    return list;
 }

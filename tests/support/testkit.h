@@ -33,6 +33,10 @@ int sbp_init(struct sb_proc *p, const char *extra_ini);
 int sbp_init_ini(struct sb_proc *p, const char *ini);
 /* Write dir/workflows/<name>.ini. */
 int sbp_write_workflow(struct sb_proc *p, const char *name, const char *ini_text);
+/* Same with the text made by printf from `format` (e.g. a stand-in's URL
+ * put in). */
+int sbp_write_workflowf(struct sb_proc *p, const char *name, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Start `switchboard run -c dir/switchboard.ini` with extra environment
  * ("NAME=value" strings, may be NULL) and wait (at most 10 s) for its
  * "listening on http://127.0.0.1:PORT" line. Restarting after a stop keeps
@@ -45,12 +49,22 @@ int sbp_stop(struct sb_proc *p, int sig);
 void sbp_cleanup(struct sb_proc *p);
 /* Whether the log contains `text`. */
 bool sbp_log_contains(const struct sb_proc *p, const char *text);
+/* Write dir/<name> (an event file, a body to sign) and put its path into
+ * path (pathlen bytes). Returns 0 or -1. */
+int sbp_write_file(const struct sb_proc *p, const char *name, const char *text, char *path,
+                   size_t pathlen);
 
 /* One integer from a query on the process's store (read-only, works while
  * the engine runs). -1 on error. */
 int64_t sbp_sql_int(const struct sb_proc *p, const char *sql);
 /* Wait until sbp_sql_int(sql) == want, at most timeout_ms. true if it did. */
 bool sbp_wait_sql(const struct sb_proc *p, const char *sql, int64_t want, int64_t timeout_ms);
+/* How many runs of `workflow` have `status` (-1 on error), and waiting
+ * (at most timeout_ms) until exactly n have. Both go into the SQL as they
+ * are: plain names only. */
+int64_t sbp_count_runs(const struct sb_proc *p, const char *workflow, const char *status);
+bool sbp_wait_runs(const struct sb_proc *p, const char *workflow, const char *status, int64_t n,
+                   int64_t timeout_ms);
 
 /* HTTP from tests (libcurl). */
 struct http_reply {
@@ -66,10 +80,27 @@ int http_do(const char *method, const char *url, const char *const *headers, con
 void http_reply_free(struct http_reply *r);
 /* A response header's value (case-insensitive) into out; false if absent. */
 bool http_reply_header(const struct http_reply *r, const char *name, char *out, size_t outlen);
+/* METHOD base_url/hooks/<hook> of a started engine (hook may end in a
+ * "?query"), with `headers` as for http_do and `body` (NULL: none). Returns
+ * the HTTP status, 0 when no response came. The reply goes to *reply when
+ * it is not NULL (release it with http_reply_free), else it is freed. */
+long sbp_hook_request(const struct sb_proc *p, const char *method, const char *hook,
+                      const char *const *headers, const char *body, struct http_reply *reply);
 
 /* Run a command line and capture stdout (and stderr into err if given).
  * Returns the exit status. *out and *err: caller frees. */
 int run_capture(const char *const *argv, const char *const *env, char **out, char **err);
+/* `switchboard COMMAND -c dir/switchboard.ini ARGS...` (the arguments end
+ * with NULL) through run_capture: runs, replay, fire. */
+int sbp_cli(const struct sb_proc *p, const char *const *env, char **out, char **err,
+            const char *command, ...) __attribute__((sentinel));
+/* The header lines `switchboard sign PROVIDER --secret SECRET [--url URL]
+ * [--timestamp TS]` prints for `body` (url and timestamp may be NULL),
+ * after copies of the `lead` lines (NULL-terminated, may be NULL), e.g. a
+ * Content-Type. A NULL-terminated list the caller frees with
+ * testkit_strv_free; NULL if the command failed (its stderr is printed). */
+char **sbp_sign(const struct sb_proc *p, const char *provider, const char *secret, const char *url,
+                const char *timestamp, const char *body, const char *const *lead);
 
 /* The built switchboard binary and plugin folder. */
 const char *testkit_binary(void);
@@ -78,5 +109,11 @@ const char *testkit_plugins(void);
 /* Unix ms now. */
 int64_t testkit_now_ms(void);
 void testkit_sleep_ms(int64_t ms);
+
+/* printf into a new string the caller frees; aborts on a bad format or out
+ * of memory. */
+char *testkit_fmt(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* Free a NULL-terminated list of strings and the list; NULL is fine. */
+void testkit_strv_free(char **v);
 
 #endif
