@@ -38,9 +38,10 @@ static const struct sb_trigger triggers[] = {
         .name = "webhook",
         .summary = "Receive a webhook at /hooks/<path>, verified by token, HMAC or Standard "
                    "Webhooks",
-        .output = "the request body: parsed JSON, or form fields as nested JSON "
-                  "(a[b]=c becomes {\"a\":{\"b\":\"c\"}}); trigger.headers and trigger.query "
-                  "hold the rest",
+        .output = "the request body: parsed JSON (also a JSON object or array sent as a form, "
+                  "as curl -d does), form fields as nested JSON (a[b]=c becomes "
+                  "{\"a\":{\"b\":\"c\"}}), or {\"text\": ...} for text/*; trigger.headers "
+                  "and trigger.query hold the rest",
         .kind = SB_TRIGGER_HTTP,
         .methods = SB_METHOD_POST | SB_METHOD_PUT,
         .params = http_webhook_params,

@@ -549,6 +549,20 @@ static struct json_tokener *thread_tokener(void)
     return tok;
 }
 
+/* The whole body as one JSON document, or NULL. */
+static struct json_object *parse_json(const struct sb_request *req)
+{
+    struct json_tokener *tok = thread_tokener();
+    if (!tok)
+        return NULL;
+    struct json_object *v = json_tokener_parse_ex(tok, (const char *)req->body, (int)req->body_len);
+    if (v && json_tokener_get_error(tok) == json_tokener_success &&
+        (size_t)json_tokener_get_parse_end(tok) == req->body_len)
+        return v;
+    json_object_put(v);
+    return NULL;
+}
+
 /* The body as the event payload: JSON, form fields, or text. *verbatim is
  * set when the payload is the body parsed as JSON (so its text can be
  * stored as it came). */
@@ -563,23 +577,27 @@ static enum sb_status parse_body(const struct sb_host *sb, struct sb_call *call,
         return SB_OK;
     }
     if (content_type_is(ct, "application/x-www-form-urlencoded")) {
+        /* `curl -d '{...}'` labels JSON as a form: a body that is one whole
+         * JSON object or array is read as JSON (as a form it would be a
+         * single key without a value) */
+        char first = ((const char *)req->body)[0];
+        if (first == '{' || first == '[') {
+            *out = parse_json(req);
+            if (*out) {
+                *verbatim = true;
+                return SB_OK;
+            }
+        }
         *out = sb->form_decode((const char *)req->body, req->body_len);
         return *out ? SB_OK : sb->reject(call, 400, "form body nests too deep or is too large");
     }
     bool jsonish = !*ct || content_type_is(ct, "application/json") || strstr(ct, "+json");
     if (jsonish) {
-        struct json_tokener *tok = thread_tokener();
-        if (!tok)
+        if (!thread_tokener())
             return sb->reject(call, 503, "out of memory");
-        struct json_object *v =
-            json_tokener_parse_ex(tok, (const char *)req->body, (int)req->body_len);
-        bool ok = v && json_tokener_get_error(tok) == json_tokener_success &&
-                  (size_t)json_tokener_get_parse_end(tok) == req->body_len;
-        if (!ok) {
-            json_object_put(v);
+        *out = parse_json(req);
+        if (!*out)
             return sb->reject(call, 400, "body is not valid JSON");
-        }
-        *out = v;
         *verbatim = true;
         return SB_OK;
     }

@@ -969,6 +969,27 @@ static void test_bodies(void **state)
     assert_true(json_object_object_get_ex(v, "c", &v));
     assert_string_equal(json_object_get_string(v), "~");
     receive_result_release(&rx);
+    /* JSON labelled as a form (curl -d '{...}'): read as JSON, verbatim */
+    req_init(&r, "application/x-www-form-urlencoded", "{\"id\":\"e1\",\"n\":[1]}");
+    expect_event(&h, &r, &rx);
+    assert_true(json_object_object_get_ex(rx.events[0].payload, "id", &v));
+    assert_string_equal(json_object_get_string(v), "e1");
+    /* stored as received: the event keeps the body's text */
+    const char *text = rx.events[0].payload_json_borrowed ? rx.events[0].payload_json_borrowed
+                                                          : rx.events[0].payload_json;
+    assert_non_null(text);
+    assert_string_equal(text, r.body);
+    receive_result_release(&rx);
+    req_init(&r, "application/x-www-form-urlencoded", "[1, 2]");
+    expect_event(&h, &r, &rx);
+    assert_true(json_object_is_type(rx.events[0].payload, json_type_array));
+    receive_result_release(&rx);
+    /* ...but a form that only starts like JSON stays a form */
+    req_init(&r, "application/x-www-form-urlencoded", "{a=1&b=2");
+    expect_event(&h, &r, &rx);
+    assert_true(json_object_object_get_ex(rx.events[0].payload, "b", &v));
+    assert_string_equal(json_object_get_string(v), "2");
+    receive_result_release(&rx);
     /* text */
     req_init(&r, "text/plain; charset=utf-8", "hello there");
     expect_event(&h, &r, &rx);
