@@ -15,6 +15,13 @@
 static int open_store(struct cli *cli, struct app *app, struct store **s)
 {
     config_load(&app->cfg, &cli->ov, &app->diag);
+    if (!store_exists(app->cfg.store)) {
+        fprintf(stderr,
+                "switchboard: no store at %s yet: nothing has run (the engine creates it on "
+                "its first start; check [engine] store or --store)\n",
+                app->cfg.store);
+        return -1;
+    }
     char err[512];
     if (store_open(app->cfg.store, s, err, sizeof(err)) < 0) {
         fprintf(stderr, "switchboard: store: %s\n", err);

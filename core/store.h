@@ -158,6 +158,11 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen);
 /* Finish every queued write, stop the writer, close. Accepts NULL. */
 void store_close(struct store *s);
 
+/* Whether the store named by `url` exists already (for SQLite: the file).
+ * Commands that only read history check it, rather than create an empty
+ * store where a mistyped --store points. */
+bool store_exists(const char *url);
+
 /* Queue an append; a->done runs after the commit. Returns 0, or -1 when the
  * store is closed (done is not called). */
 int store_append_async(struct store *s, struct store_append *a);

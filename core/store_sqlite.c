@@ -459,6 +459,14 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
     return 0;
 }
 
+bool store_exists(const char *url)
+{
+    struct stat st;
+    if (strncmp(url, "sqlite:", 7) != 0)
+        return true; /* store_open says what is wrong with it */
+    return stat(url + 7, &st) == 0;
+}
+
 void store_close(struct store *s)
 {
     if (!s)

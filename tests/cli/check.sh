@@ -1,7 +1,8 @@
 #!/bin/sh
 # `switchboard check` end to end: the broken workflows give exactly the
 # expected messages (every error of every file, with file:line) and exit 1;
-# the good ones pass; no secret value is ever printed.
+# the good ones pass; no secret value is ever printed. The history
+# commands refuse a store that does not exist.
 # usage: check.sh SWITCHBOARD SOURCE_DIR FIXTURE_PLUGIN_DIR
 set -u
 bin=$1 src=$2 plugins=$3
@@ -38,5 +39,18 @@ rc=$?
 if [ $rc -ne 0 ]; then
     echo "FAIL: check on conf/ exited $rc"; cat "$tmp/err"; status=1
 fi
+# reading history from a store that does not exist says so, creates nothing
+for cmd in runs "show 1" "replay 1"; do
+    # shellcheck disable=SC2086
+    "$bin" $cmd -c /dev/null --store "sqlite:$tmp/none.db" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ $rc -ne 1 ] || ! grep -q "no store at sqlite:$tmp/none.db" "$tmp/err"; then
+        echo "FAIL: '$cmd' on a missing store exited $rc: $(cat "$tmp/err")"; status=1
+    fi
+    if [ -e "$tmp/none.db" ]; then
+        echo "FAIL: '$cmd' created the store"; status=1
+    fi
+done
+
 [ $status -eq 0 ] && echo "ok"
 exit $status
