@@ -292,9 +292,15 @@ static void bind_section(struct wf_ctx *c, size_t sec, const struct param_table 
         const struct sb_param *d = &table->params[i];
         if (!(d->flags & SB_PARAM_REQUIRED))
             continue;
+        /* a key that is written but did not bind (an unset variable, a bad
+         * value) has its own error already: not "missing" too */
         bool found = false;
-        for (size_t j = 0; j < b->n; j++)
-            found |= b->items[j].desc == d;
+        size_t len = strlen(d->name);
+        for (size_t j = 0; j < c->doc->n_entries && !found; j++) {
+            const struct ini_entry *en = &c->doc->entries[j];
+            found = en->section == sec && strncmp(en->key, d->name, len) == 0 &&
+                    (en->key[len] == '\0' || en->key[len] == '.');
+        }
         if (!found)
             diag_error(c->diag, c->file, c->doc->sections[sec].line, c->section, d->name,
                        "missing required parameter of %s (%s)", owner,
