@@ -112,6 +112,9 @@ int cmd_fire(struct cli *cli)
     json_object_put(r.envelope);
     printf("result: %s%s%s\n", res.status, res.error[0] ? ": " : "", res.error);
     rc = strcmp(res.status, "succeeded") == 0 || strcmp(res.status, "skipped") == 0 ? 0 : -1;
+    if (rc < 0 && !cli->opt_event)
+        printf("\nhint: no --event was given, so the event was {}; save a sample payload as "
+               "JSON (the workflow's comments may show one) and pass --event FILE\n");
 out:
     json_object_put(payload);
     if (snap)
