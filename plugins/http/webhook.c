@@ -7,7 +7,9 @@
  *             optional timestamp window: enough for GitHub, Shopify, Slack
  *             and most providers;
  *   standard  Standard Webhooks v1 (webhook-id, webhook-timestamp,
- *             webhook-signature, whsec_ secrets, +-5 minutes).
+ *             webhook-signature, whsec_ secrets, +-5 minutes); Svix sends
+ *             the same scheme as svix-id, svix-timestamp, svix-signature,
+ *             read when the webhook-* set is absent (as the svix library).
  * All comparisons are constant-time over the raw body's signature.
  */
 #include <pthread.h>
@@ -33,7 +35,7 @@ const struct sb_param http_webhook_params[] = {
      .flags = SB_PARAM_REQUIRED,
      .values = verify_modes,
      .help = "how requests are checked: none (explicitly unverified), token, hmac, or standard "
-             "(Standard Webhooks)"},
+             "(Standard Webhooks: webhook-* headers, or svix-* as Svix sends them)"},
     {.name = "secret",
      .type = SB_PARAM_SECRET,
      .help = "the token, HMAC key or whsec_ secret (used as written, spaces included)"},
@@ -78,7 +80,8 @@ const struct sb_param http_webhook_params[] = {
      .help = "largest difference between a request's timestamp and now, either way"},
     {.name = "id_header",
      .type = SB_PARAM_STRING,
-     .help = "header holding the event id that duplicates are dropped by (standard: webhook-id)"},
+     .help = "header holding the event id that duplicates are dropped by (standard: webhook-id, or "
+             "svix-id)"},
     {.name = "id_path",
      .type = SB_PARAM_STRING,
      .help = "dotted path of the event id in a JSON body, e.g. data.id"},
@@ -117,6 +120,7 @@ struct webhook {
     size_t n_parts;
     int64_t tolerance_s;
     char *id_header, *id_path, *type_header, *type_path;
+    bool svix_id; /* standard with the default id header: svix-id too */
 };
 
 static char *dup_or_null(const char *s)
@@ -305,8 +309,10 @@ enum sb_status http_webhook_setup(const struct sb_host *sb, struct sb_call *call
     }
     w->tolerance_s = sb->param_int(call, "tolerance", 300000) / 1000;
     w->id_header = dup_or_null(sb->param_string(call, "id_header"));
-    if (!w->id_header && w->mode == MODE_STANDARD)
+    if (!w->id_header && w->mode == MODE_STANDARD) {
         w->id_header = strdup("webhook-id");
+        w->svix_id = true;
+    }
     w->id_path = dup_or_null(sb->param_string(call, "id_path"));
     w->type_header = dup_or_null(sb->param_string(call, "type_header"));
     w->type_path = dup_or_null(sb->param_string(call, "type_path"));
@@ -475,6 +481,12 @@ static enum sb_status verify_standard(const struct sb_host *sb, struct sb_call *
     const char *id = sb->header(req, "webhook-id");
     const char *ts = sb->header(req, "webhook-timestamp");
     const char *sigs = sb->header(req, "webhook-signature");
+    if (!id && !ts && !sigs) {
+        /* Svix's names for the same three */
+        id = sb->header(req, "svix-id");
+        ts = sb->header(req, "svix-timestamp");
+        sigs = sb->header(req, "svix-signature");
+    }
     if (!id || !ts || !sigs)
         return sb->reject(call, 401, "missing webhook-id, webhook-timestamp or webhook-signature");
     enum sb_status st = check_timestamp(sb, call, ts, w->tolerance_s);
@@ -641,6 +653,8 @@ enum sb_status http_webhook_receive(const struct sb_host *sb, struct sb_call *ca
     char idbuf[512], typebuf[256];
     if (w->id_header)
         ev.id = sb->header(req, w->id_header);
+    if (!ev.id && w->svix_id)
+        ev.id = sb->header(req, "svix-id");
     if (!ev.id && w->id_path) {
         struct json_object *v = http_json_path(payload, w->id_path);
         if (v && !json_object_is_type(v, json_type_null) &&

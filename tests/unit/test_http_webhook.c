@@ -623,6 +623,39 @@ static void test_standard_official_vector(void **state)
     hook_close(&h);
 }
 
+/* Svix sends the scheme as svix-id, svix-timestamp, svix-signature; they
+ * count when no webhook-* header is there, as a set, never mixed. */
+static void test_standard_svix_headers(void **state)
+{
+    (void)state;
+    struct hook h;
+    hook_open(&h, STD_SECRET, "verify = standard");
+    clock_ms = STD_TS * 1000;
+    struct req r;
+    req_init(&r, "application/json", STD_BODY);
+    req_header(&r, "svix-id", STD_ID);
+    req_header(&r, "svix-timestamp", "1614265330");
+    req_header(&r, "svix-signature", STD_SIG);
+    struct receive_result rx;
+    expect_event(&h, &r, &rx);
+    /* deduplicated by svix-id */
+    assert_string_equal(rx.events[0].id, STD_ID);
+    receive_result_release(&rx);
+    /* the altered twin */
+    req_init(&r, "application/json", STD_BODY);
+    req_header(&r, "svix-id", STD_ID);
+    req_header(&r, "svix-timestamp", "1614265330");
+    req_header(&r, "svix-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA=");
+    expect_rejected(&h, &r, 401, "invalid signature");
+    /* a set is not completed from the other one */
+    req_init(&r, "application/json", STD_BODY);
+    req_header(&r, "webhook-id", STD_ID);
+    req_header(&r, "svix-timestamp", "1614265330");
+    req_header(&r, "svix-signature", STD_SIG);
+    expect_rejected(&h, &r, 401, "missing");
+    hook_close(&h);
+}
+
 static void test_standard_multi_signature(void **state)
 {
     (void)state;
@@ -1069,6 +1102,7 @@ int main(void)
         cmocka_unit_test(test_hmac_rotation),
         cmocka_unit_test(test_hmac_header_and_id_parts),
         cmocka_unit_test(test_standard_official_vector),
+        cmocka_unit_test(test_standard_svix_headers),
         cmocka_unit_test(test_standard_multi_signature),
         cmocka_unit_test(test_standard_timestamp_window),
         cmocka_unit_test(test_standard_extreme_timestamps),
