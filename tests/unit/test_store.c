@@ -139,6 +139,19 @@ static int64_t count_events(struct store *s)
     return st.events;
 }
 
+/* Claim exactly one run as `worker` at `now` with a lease of lease_ms
+ * (the test fails otherwise); its id. */
+static int64_t claim_one(struct store *s, const char *worker, int64_t now, int64_t lease_ms)
+{
+    struct claimed_run *runs;
+    size_t n;
+    assert_int_equal(store_claim(s, worker, now, lease_ms, 1, &runs, &n), 0);
+    assert_int_equal(n, 1);
+    int64_t id = runs[0].id;
+    store_claimed_free(runs, n);
+    return id;
+}
+
 /* The runs matching filter (workflow / status), newest first. */
 static size_t list(struct store *s, const char *workflow, const char *status,
                    struct run_summary **out)
@@ -699,14 +712,8 @@ static void test_extend_and_release_leases(void **state)
     int64_t now = wall_ms() + 1000;
     struct claimed_run *runs;
     size_t n;
-    assert_int_equal(store_claim(f->s, "w1", now, 1000, 1, &runs, &n), 0);
-    assert_int_equal(n, 1);
-    int64_t id1 = runs[0].id;
-    store_claimed_free(runs, n);
-    assert_int_equal(store_claim(f->s, "w2", now, 1000, 1, &runs, &n), 0);
-    assert_int_equal(n, 1);
-    int64_t id2 = runs[0].id;
-    store_claimed_free(runs, n);
+    int64_t id1 = claim_one(f->s, "w1", now, 1000);
+    int64_t id2 = claim_one(f->s, "w2", now, 1000);
     /* w1 extends its lease; w2 cannot extend w1's */
     int64_t ids[] = {id1, id2};
     assert_int_equal(store_extend_leases(f->s, "w1", ids, 2, now + HOUR_MS), 0);
@@ -737,10 +744,7 @@ static void test_steps_move_resume_point(void **state)
     int64_t now = wall_ms() + 1000;
     struct claimed_run *runs;
     size_t n;
-    assert_int_equal(store_claim(f->s, "w1", now, 1000, 1, &runs, &n), 0);
-    assert_int_equal(n, 1);
-    int64_t id = runs[0].id;
-    store_claimed_free(runs, n);
+    int64_t id = claim_one(f->s, "w1", now, 1000);
     struct step_record r0 = {
         .run_id = id,
         .idx = 0,
@@ -1357,10 +1361,7 @@ static void test_data_survives_reopen(void **state)
     struct claimed_run *runs;
     size_t n;
     int64_t now = wall_ms() + 1000;
-    assert_int_equal(store_claim(f->s, "w", now, 60000, 1, &runs, &n), 0);
-    assert_int_equal(n, 1);
-    int64_t id = runs[0].id;
-    store_claimed_free(runs, n);
+    int64_t id = claim_one(f->s, "w", now, 60000);
     struct step_record r = {.run_id = id,
                             .idx = 0,
                             .name = "one",
