@@ -1,6 +1,7 @@
 /* A plugin built against a frozen copy of an SDK header (the include path
  * decides which): tests/sdk/frozen-1.0 must keep loading and running in
- * every 1.x core; tests/sdk/frozen-2.0 (major 2) must be refused. */
+ * every 1.x core; the same header with major 2 (made by tests/plugins/CMakeLists.txt)
+ * must be refused. */
 #include <json-c/json.h>
 #include <switchboard/plugin.h>
 
