@@ -2,7 +2,8 @@
  * Conditions: a small recursive-descent parser into a tree of and/or/not
  * nodes over comparisons, evaluated per run. Operands are template
  * expressions (rendered with template_render_value), quoted strings,
- * numbers, true/false/null or bare words; everything compares as text
+ * numbers and true/false/null; any other bare word is a parse error (it
+ * was meant as a template or as quoted text). Everything compares as text
  * unless both sides read as numbers.
  *
  *   or   := and ("or" and)*
@@ -218,6 +219,8 @@ static int lex_op(struct cparser *p, struct token *tok)
     return cerror(p, start, "unknown operator '%.*s'", (int)(len > 10 ? 10 : len), s);
 }
 
+static bool read_number(const char *s, size_t len, bool *is_int);
+
 /* Read the next token into p->tok, dropping an operand not taken. */
 static int lex(struct cparser *p)
 {
@@ -288,7 +291,11 @@ static int lex(struct cparser *p)
                                         : word_is(s, n, "false") ? "false"
                                                                  : "");
         } else {
+            bool is_int;
             tok->operand.text = xstrndup(s, n);
+            /* a number is a value; any other word is refused by the parser
+             * (it first looks for a misspelt operator) */
+            tok->bare_word = !read_number(tok->operand.text, n, &is_int);
         }
         tok->operand.len = strlen(tok->operand.text);
     }
@@ -301,10 +308,44 @@ static int lex(struct cparser *p)
 
 static int parse_or(struct cparser *p, struct node **out);
 
+/* The roots a template path starts with, for the bare-word suggestion. */
+static bool starts_with_root(const char *w)
+{
+    static const char *const roots[] = {"event", "trigger", "steps", "workflow", "run", "failure"};
+    for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+        size_t n = strlen(roots[i]);
+        if (strncmp(w, roots[i], n) == 0 && (w[n] == '.' || w[n] == '\0'))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * A bare word as an operand: neither a number, a quoted string, true, false
+ * nor null. `event.total >= 20` compared the text "event.total" with 20 and
+ * was always true, so a bare word is refused with what was probably meant.
+ */
+static int bare_word(struct cparser *p, const struct token *tok)
+{
+    const char *w = tok->operand.source;
+    int n = (int)strnlen(w, 60);
+    if (starts_with_root(w))
+        return cerror(p, tok->off,
+                      "'%.*s' is a bare word, not a value: write {{ %.*s }} to read it, or "
+                      "\"%.*s\" for that text",
+                      n, w, n, w, n, w);
+    return cerror(p, tok->off,
+                  "'%.*s' is a bare word, not a value: write \"%.*s\" for that text, or "
+                  "{{ event.%.*s }} to read a field",
+                  n, w, n, w, n, w);
+}
+
 static int expect_operand(struct cparser *p, struct operand *o)
 {
     if (p->tok.kind != TOK_OPERAND)
         return cerror(p, p->tok.off, "expected an operand");
+    if (p->tok.bare_word)
+        return bare_word(p, &p->tok);
     *o = p->tok.operand;
     memset(&p->tok.operand, 0, sizeof(p->tok.operand));
     return lex(p);

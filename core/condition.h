@@ -2,9 +2,10 @@
  * Conditions of a workflow's [filter] `when` key:
  *   {{ event.amount }} >= 5000 and not ({{ event.currency }} == "eur")
  * Operators: == != < <= > >= contains matches (glob), and, or, not,
- * parentheses. Operands: templates, quoted strings, numbers, true/false.
- * Values compare as numbers when both sides are numbers, else as strings.
- * Parsed once at load; evaluated per run from any thread.
+ * parentheses. Operands: templates, quoted strings, numbers, true/false/null;
+ * another bare word (event.total, paid) is a parse error that says how to
+ * write it. Values compare as numbers when both sides are numbers, else as
+ * strings. Parsed once at load; evaluated per run from any thread.
  */
 #ifndef SB_CONDITION_H
 #define SB_CONDITION_H
@@ -16,7 +17,8 @@
 
 struct condition;
 
-/* Returns 0, or -1 with "expected an operator after ... at column N" in err.
+/* Returns 0, or -1 with "expected an operator after ... at column N" or
+ * "'event.total' is a bare word, not a value: write {{ event.total }} ..." in err.
  * *out: caller owns, release with condition_free. */
 int condition_parse(const char *text, struct condition **out, char *err, size_t errlen);
 void condition_free(struct condition *c);

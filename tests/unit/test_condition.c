@@ -22,6 +22,7 @@ static const char root_json[] =
     "  \"file\": \"report.png\", \"ten\": \"10\", \"nine\": \"9\","
     "  \"livemode\": false, \"note\": null, \"empty\": \"\", \"zero\": 0, \"one\": 1,"
     "  \"big_id\": 820982911946154508, \"big_id2\": 820982911946154509,"
+    "  \"word\": \"abc\", \"nine_sp\": \"9 \", \"none\": [], \"obj\": {\"a\": 1},"
     "  \"price\": \"1575.90\", \"long\": \"abcdefghijabcdefghijabcdefghijabcdefghij"
     "abcdefghijabcdefghijabcdefghijabcdefghij\""
     "}}";
@@ -112,8 +113,8 @@ static void test_comparisons(void **state)
     assert_cond("{{ event.status }} == \"paid\"", true);
     assert_cond("{{ event.status }} == 'pending'", false);
     assert_string_equal(whybuf, "\"paid\" == \"pending\" is false");
-    assert_cond("{{ event.currency | upper }} == USD", true);
-    assert_cond("{{ event.status }} == paid", true);
+    assert_cond("{{ event.currency | upper }} == 'USD'", true);
+    assert_cond("{{ event.status }} == 'paid'", true);
 }
 
 static void test_numbers_and_strings(void **state)
@@ -133,7 +134,7 @@ static void test_numbers_and_strings(void **state)
     assert_cond("{{ event.big_id }} == 820982911946154508", true);
     /* else bytewise */
     assert_cond("\"abc\" < \"abd\"", true);
-    assert_cond("abc < b", true);
+    assert_cond("'abc' < 'b'", true);
     assert_cond("\"10\" > \"9a\"", false);
     assert_cond("\"abc\" < \"abcd\"", true);
     assert_cond("\"B\" < \"a\"", true);
@@ -144,21 +145,21 @@ static void test_contains_and_matches(void **state)
 {
     (void)state;
     assert_cond("{{ event.name }} contains \"#100\"", true);
-    assert_cond("{{ event.name }} contains xyz", false);
+    assert_cond("{{ event.name }} contains 'xyz'", false);
     assert_string_equal(whybuf, "\"Order #1001\" contains \"xyz\" is false");
     assert_cond("{{ event.name }} contains ''", true);
     /* arrays: membership, not substring */
-    assert_cond("{{ event.tags }} contains vip", true);
-    assert_cond("{{ event.tags }} contains vi", false);
+    assert_cond("{{ event.tags }} contains 'vip'", true);
+    assert_cond("{{ event.tags }} contains 'vi'", false);
     assert_cond("{{ event.tags }} contains 10", true);
     assert_cond("{{ event.tags }} contains \"[\"", false);
     assert_string_equal(whybuf, "[\"vip\",\"new\",10] contains \"[\" is false");
     assert_cond("{{ event.file }} matches \"*.png\"", true);
-    assert_cond("{{ event.file }} matches *.jpg", false);
+    assert_cond("{{ event.file }} matches '*.jpg'", false);
     assert_cond("{{ event.file }} matches 'report.?\?\?'", true);
     assert_cond("{{ event.file }} matches 'rep[a-z]rt*'", true);
     assert_cond("{{ event.file }} MATCHES 'REPORT*'", false);
-    assert_cond("{{ event.name }} Contains Order", true);
+    assert_cond("{{ event.name }} Contains 'Order'", true);
 }
 
 static void test_logic(void **state)
@@ -178,8 +179,8 @@ static void test_logic(void **state)
     assert_cond("not {{ event.amount }} >= 5000", true);
     assert_cond("not ({{ event.amount }} == 4200 or false)", false);
     assert_cond("((({{ event.one }})))", true);
-    assert_cond("{{ event.amount }} >= 1000 and ({{ event.currency }} == usd or "
-                "{{ event.currency }} == eur) and not {{ event.livemode }}",
+    assert_cond("{{ event.amount }} >= 1000 and ({{ event.currency }} == 'usd' or "
+                "{{ event.currency }} == 'eur') and not {{ event.livemode }}",
                 true);
 }
 
@@ -220,12 +221,12 @@ static void test_why(void **state)
     assert_cond("{{ event.amount }} > 1 and {{ event.status }} == 'pending' and 1 == 2", false);
     assert_string_equal(whybuf, "\"paid\" == \"pending\" is false");
     /* or: the first part */
-    assert_cond("{{ event.amount }} > 5000 or {{ event.status }} == x", false);
+    assert_cond("{{ event.amount }} > 5000 or {{ event.status }} == 'x'", false);
     assert_string_equal(whybuf, "4200 > 5000 is false");
     assert_cond("not {{ event.amount }} == 4200", false);
     assert_string_equal(whybuf, "not: 4200 == 4200 is true");
     /* long values are cut */
-    assert_cond("{{ event.long }} == x", false);
+    assert_cond("{{ event.long }} == 'x'", false);
     assert_string_equal(whybuf, "\"abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"
                                 "\xe2\x80\xa6\" == \"x\" is false");
 
@@ -274,9 +275,9 @@ static void test_parse_errors(void **state)
                         "unknown operator '=<' (did you mean '<='?) at column 20");
     assert_string_equal(parse_error("{{ event.amount }} = 5"),
                         "unknown operator '=' (did you mean '=='?) at column 20");
-    assert_string_equal(parse_error("a <> b"),
-                        "unknown operator '<>' (did you mean '!='?) at column 3");
-    assert_string_equal(parse_error("a >>= b"), "unknown operator '>>=' at column 3");
+    assert_string_equal(parse_error("'a' <> 'b'"),
+                        "unknown operator '<>' (did you mean '!='?) at column 5");
+    assert_string_equal(parse_error("'a' >>= 'b'"), "unknown operator '>>=' at column 5");
     assert_string_equal(parse_error("{{ event.amount }} containz 5"),
                         "unknown operator 'containz' (did you mean 'contains'?) at column 20");
     assert_string_equal(parse_error("{{ event.amount }} 5000"),
@@ -285,12 +286,12 @@ static void test_parse_errors(void **state)
                         "expected 'and', 'or' or the end of the condition at column 11");
     assert_string_equal(parse_error("{{ event.amount | uper }} > 1"),
                         "unknown filter 'uper' (did you mean 'upper'?) at column 19");
-    assert_string_equal(parse_error("x == {{ event.amount"), "unclosed '{{' at column 6");
-    assert_string_equal(parse_error("x == \"abc"), "unterminated string at column 6");
-    assert_string_equal(parse_error("x == 'a\\qb'"), "unknown escape '\\q' at column 8");
-    assert_string_equal(parse_error("x == '\\u12'"), "bad \\u escape at column 7");
-    assert_string_equal(parse_error("x == '\\ud800'"), "surrogate in \\u escape at column 7");
-    assert_string_equal(parse_error("a == b\n  or"), "expected an operand at line 2, column 5");
+    assert_string_equal(parse_error("1 == {{ event.amount"), "unclosed '{{' at column 6");
+    assert_string_equal(parse_error("1 == \"abc"), "unterminated string at column 6");
+    assert_string_equal(parse_error("1 == 'a\\qb'"), "unknown escape '\\q' at column 8");
+    assert_string_equal(parse_error("1 == '\\u12'"), "bad \\u escape at column 7");
+    assert_string_equal(parse_error("1 == '\\ud800'"), "surrogate in \\u escape at column 7");
+    assert_string_equal(parse_error("1 == 2\n  or"), "expected an operand at line 2, column 5");
 
     char deep[300];
     memset(deep, '(', 200);
@@ -325,6 +326,28 @@ static void test_foreach_path(void **state)
     condition_free(c);
 }
 
+/* A bare word compared the word itself: `event.total_price >= 20` asked
+ * whether the text "event.total_price" sorts after "20", always true. */
+static void test_bare_words_refused(void **state)
+{
+    (void)state;
+    assert_string_equal(parse_error("event.total_price >= 20"),
+                        "'event.total_price' is a bare word, not a value: write "
+                        "{{ event.total_price }} to read it, or \"event.total_price\" for that "
+                        "text at column 1");
+    assert_string_equal(parse_error("{{ event.status }} == paid"),
+                        "'paid' is a bare word, not a value: write \"paid\" for that text, or "
+                        "{{ event.paid }} to read a field at column 23");
+    assert_non_null(
+        strstr(parse_error("{{ event.file }} matches *.png"), "'*.png' is a bare word"));
+    assert_non_null(strstr(parse_error("not steps.a.ok"), "write {{ steps.a.ok }}"));
+    assert_non_null(strstr(parse_error("1 < 2 and (trigger.type == 'x')"),
+                           "write {{ trigger.type }} to read it"));
+    /* numbers, true, false and null are values, in any case */
+    assert_cond("-1.5 < 2e3 and +3 > .5", true);
+    assert_cond("TRUE and not False and not NULL", true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_why),
         cmocka_unit_test(test_eval_errors),
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_bare_words_refused),
         cmocka_unit_test(test_foreach_path),
     };
     return cmocka_run_group_tests_name("condition", tests, setup, teardown);
