@@ -4,7 +4,8 @@
  * expressions (rendered with template_render_value), quoted strings,
  * numbers and true/false/null; any other bare word is a parse error (it
  * was meant as a template or as quoted text). Everything compares as text
- * unless both sides read as numbers.
+ * unless both sides read as numbers; an ordering (< <= > >=) of a number
+ * with something that is not one is an evaluation error, never a verdict.
  *
  *   or   := and ("or" and)*
  *   and  := not ("and" not)*
@@ -684,6 +685,24 @@ static int eval_cmp(const struct node *n, struct json_object *root, bool *res, s
         return -1;
     }
     bool r = false;
+    bool a_int, b_int;
+    bool ordering = n->op == OP_LT || n->op == OP_LE || n->op == OP_GT || n->op == OP_GE;
+    if (ordering && read_number(a.text, a.len, &a_int) != read_number(b.text, b.len, &b_int)) {
+        /* "abc" >= 50, "9 " >= 50, [] >= 50: text order would decide, and
+         * that answer means nothing; the run stops here instead */
+        struct strbuf msg = STRBUF_INIT;
+        strbuf_addstr(&msg, "cannot order ");
+        describe(&msg, &a);
+        strbuf_addf(&msg, " %s ", op_names[n->op]);
+        describe(&msg, &b);
+        strbuf_addstr(&msg, ": one side is a number and the other is not");
+        if (err && errlen)
+            snprintf(err, errlen, "%s", strbuf_str(&msg));
+        strbuf_release(&msg);
+        opval_release(&a);
+        opval_release(&b);
+        return -1;
+    }
     switch (n->op) {
     case OP_EQ:
         r = compare(&a, &b) == 0;

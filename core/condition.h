@@ -5,7 +5,9 @@
  * parentheses. Operands: templates, quoted strings, numbers, true/false/null;
  * another bare word (event.total, paid) is a parse error that says how to
  * write it. Values compare as numbers when both sides are numbers, else as
- * strings. Parsed once at load; evaluated per run from any thread.
+ * strings; < <= > >= between a number and a non-number is an evaluation
+ * error naming both values. Parsed once at load; evaluated per run from any
+ * thread (filters now, step conditions later: nothing here is [filter]-only).
  */
 #ifndef SB_CONDITION_H
 #define SB_CONDITION_H
@@ -29,7 +31,8 @@ void condition_foreach_path(const struct condition *c, void (*fn)(void *ctx, con
 
 /*
  * Evaluate against root. Returns 0 with *result set, or -1 with err (a
- * missing path, for instance). When the result is false, `why` (may be NULL)
+ * missing path, or "cannot order "abc" >= 50: one side is a number and the
+ * other is not"). When the result is false, `why` (may be NULL)
  * receives a short explanation such as "4200 >= 5000 is false".
  */
 int condition_eval(const struct condition *c, struct json_object *root, bool *result, char *why,

@@ -135,7 +135,6 @@ static void test_numbers_and_strings(void **state)
     /* else bytewise */
     assert_cond("\"abc\" < \"abd\"", true);
     assert_cond("'abc' < 'b'", true);
-    assert_cond("\"10\" > \"9a\"", false);
     assert_cond("\"abc\" < \"abcd\"", true);
     assert_cond("\"B\" < \"a\"", true);
     assert_cond("\" 5\" == 5", false);
@@ -348,6 +347,31 @@ static void test_bare_words_refused(void **state)
     assert_cond("TRUE and not False and not NULL", true);
 }
 
+/* `{{ event.total }} >= 50` passed for "abc", "9 ", [] and {"a":1}: text
+ * order decided. Ordering a number against a non-number is an error now. */
+static void test_ordering_needs_numbers(void **state)
+{
+    (void)state;
+    assert_string_equal(eval_error("{{ event.word }} >= 50"),
+                        "cannot order \"abc\" >= 50: one side is a number and the other is not");
+    assert_string_equal(eval_error("{{ event.nine_sp }} >= 50"),
+                        "cannot order \"9 \" >= 50: one side is a number and the other is not");
+    assert_string_equal(eval_error("{{ event.none }} >= 50"),
+                        "cannot order [] >= 50: one side is a number and the other is not");
+    assert_string_equal(eval_error("{{ event.obj }} >= 50"),
+                        "cannot order {\"a\":1} >= 50: one side is a number and the other is not");
+    assert_non_null(strstr(eval_error("50 < {{ event.word }}"), "cannot order 50 < \"abc\""));
+    assert_non_null(strstr(eval_error("{{ event.note }} <= 1"), "cannot order \"\" <= 1"));
+    assert_non_null(strstr(eval_error("\"10\" > \"9a\""), "cannot order 10 > \"9a\""));
+    /* inside and/or too, once that part is reached */
+    assert_non_null(strstr(eval_error("true and {{ event.word }} > 1"), "cannot order"));
+    assert_cond("false and {{ event.word }} > 1", false);
+    /* equality stays a plain answer; two texts still order as text */
+    assert_cond("{{ event.word }} == 50", false);
+    assert_cond("{{ event.word }} != 50", true);
+    assert_cond("'2024-01-31' < '2024-02-01'", true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_eval_errors),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_bare_words_refused),
+        cmocka_unit_test(test_ordering_needs_numbers),
         cmocka_unit_test(test_foreach_path),
     };
     return cmocka_run_group_tests_name("condition", tests, setup, teardown);
