@@ -433,6 +433,35 @@ static int eval_expr(const struct template_expr *e, struct json_object *root,
     return 0;
 }
 
+/*
+ * Whether raw text keeps a JSON document's structure: outside a string it
+ * must be exactly one JSON value; inside one, text that leaves the string
+ * as one string (valid escapes, no bare quote or control character).
+ */
+static bool json_raw_fits(const char *s, size_t len, bool in_string)
+{
+    struct strbuf doc = STRBUF_INIT;
+    if (in_string)
+        strbuf_addch(&doc, '"');
+    strbuf_add(&doc, s, len);
+    if (in_string)
+        strbuf_addch(&doc, '"');
+    struct json_tokener *tok = json_tokener_new();
+    bool ok = false;
+    if (tok) {
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        /* the terminating NUL is passed so a top-level number can end */
+        struct json_object *o = json_tokener_parse_ex(tok, strbuf_str(&doc), (int)doc.len + 1);
+        ok = json_tokener_get_error(tok) == json_tokener_success &&
+             json_tokener_get_parse_end(tok) >= doc.len &&
+             (!in_string || json_object_is_type(o, json_type_string));
+        json_object_put(o);
+        json_tokener_free(tok);
+    }
+    strbuf_release(&doc);
+    return ok;
+}
+
 /* Past the scheme and host: a '?' or '#', a leading '/', or "://" then '/'. */
 static bool url_past_authority(const char *s, size_t len)
 {
@@ -471,15 +500,38 @@ static int insert_value(const struct template *t, const struct template_expr *e,
         strbuf_release(&esc);
         return 0;
     }
-    if ((t->escape == SB_ESCAPE_JSON || slack_json) && !e->raw && !e->in_json_string) {
-        if (v->escaped & (1u << SB_ESCAPE_JSON))
+    bool json_ctx = t->escape == SB_ESCAPE_JSON || slack_json;
+    if (json_ctx && !e->raw && !e->in_json_string) {
+        if (v->escaped & (1u << SB_ESCAPE_JSON)) {
             strbuf_add(out, json_object_get_string(v->obj),
                        (size_t)json_object_get_string_len(v->obj));
-        else
-            template_value_json(v->obj, out);
+            return 0;
+        }
+        if (json_object_is_type(v->obj, json_type_object) ||
+            json_object_is_type(v->obj, json_type_array)) {
+            /* a slot outside quotes takes a scalar; structure only on request */
+            template_error(err, errlen,
+                           "'%s' is %s: outside quotes in a JSON document only a number, true, "
+                           "false, null or text goes in; write {{ %s | json }} to insert it "
+                           "as JSON",
+                           e->subject.text, type_name(v->obj), e->subject.text);
+            return -1;
+        }
+        /* strings are quoted and escaped: text cannot add structure */
+        template_value_json(v->obj, out);
         return 0;
     }
     s = template_value_str(v->obj, scratch, &len);
+    if (json_ctx && e->raw && !json_raw_fits(s, len, e->in_json_string)) {
+        template_error(err, errlen,
+                       e->in_json_string
+                           ? "'%s' | raw would end the JSON string it is in (a quote, a "
+                             "backslash escape or a control character); drop '| raw'"
+                           : "'%s' | raw is not exactly one JSON value; use '| json' to insert "
+                             "a value as JSON",
+                       e->subject.text);
+        return -1;
+    }
     switch (t->escape) {
     case SB_ESCAPE_JSON:
         if (e->raw)

@@ -475,7 +475,8 @@ static void test_json_context(void **state)
                   "\"b\": {{ event.data.object.livemode }}, \"z\": {{ event.data.object.note }}}",
                   SB_ESCAPE_JSON,
                   "{\"n\": 820982911946154508, \"d\": 50.5, \"b\": false, \"z\": null}");
-    assert_render("{\"items\": {{ event.items }}, \"s\": \"n={{ event.big_id }}\"}", SB_ESCAPE_JSON,
+    assert_render("{\"items\": {{ event.items | json }}, \"s\": \"n={{ event.big_id }}\"}",
+                  SB_ESCAPE_JSON,
                   "{\"items\": [{\"sku\":\"A-1\",\"qty\":2},{\"sku\":\"B-2\",\"qty\":1}], "
                   "\"s\": \"n=820982911946154508\"}");
     /* json filter: a value outside strings, embedded JSON text inside them */
@@ -490,6 +491,55 @@ static void test_json_context(void **state)
     assert_render("{\"k\": {{ event.nope | default: 'x' }}}", SB_ESCAPE_JSON, "{\"k\": \"x\"}");
     assert_render("{\"k\": {{ event.nope | default: 7 }}}", SB_ESCAPE_JSON, "{\"k\": 7}");
     assert_render("{\"k\": {{ event.computed }}}", SB_ESCAPE_JSON, "{\"k\": 0.1}");
+}
+
+/* A slot outside quotes in a JSON document took whatever the event held:
+ * an object or array went in as structure. Only scalars go in now (text is
+ * quoted), structure only through '| json', and '| raw' must keep the
+ * document's shape. */
+static void test_json_raw_slots(void **state)
+{
+    (void)state;
+    assert_string_equal(render_error("{\"n\": {{ event.items }}}", SB_ESCAPE_JSON),
+                        "'event.items' is an array: outside quotes in a JSON document only a "
+                        "number, true, false, null or text goes in; write {{ event.items | json }} "
+                        "to insert it as JSON");
+    assert_non_null(strstr(render_error("[{{ event.data.object.customer }}]", SB_ESCAPE_JSON),
+                           "'event.data.object.customer' is an object"));
+    assert_non_null(strstr(render_error("{\"b\": [{{ event.tags }}]}", SB_ESCAPE_SLACK_JSON),
+                           "write {{ event.tags | json }}"));
+    /* scalars as they are; text quoted, so it cannot add members */
+    assert_render("{\"n\": {{ event.n }}, \"t\": {{ event.data.object.livemode }}, \"x\": "
+                  "{{ event.data.object.note }}, \"s\": {{ event.quote }}}",
+                  SB_ESCAPE_JSON,
+                  "{\"n\": 3, \"t\": false, \"x\": null, \"s\": \"say \\\"hi\\\" \\\\ bye\"}");
+    assert_render("{\"n\": {{ '1, \"admin\": true' }}}", SB_ESCAPE_JSON,
+                  "{\"n\": \"1, \\\"admin\\\": true\"}");
+    /* | json: the structure, asked for */
+    assert_render("{\"t\": {{ event.tags | json }}}", SB_ESCAPE_JSON,
+                  "{\"t\": [\"red\",\"green\",\"blue\"]}");
+    /* | raw outside quotes: exactly one JSON value */
+    assert_render("{\"a\": {{ '[1, {\"b\": 2}]' | raw }}}", SB_ESCAPE_JSON,
+                  "{\"a\": [1, {\"b\": 2}]}");
+    assert_render("{\"a\": {{ '-2.5e3' | raw }}}", SB_ESCAPE_JSON, "{\"a\": -2.5e3}");
+    assert_string_equal(render_error("{\"n\": {{ '1, \"admin\": true' | raw }}}", SB_ESCAPE_JSON),
+                        "'1, \"admin\": true' | raw is not exactly one JSON value; use '| json' "
+                        "to insert a value as JSON");
+    assert_non_null(strstr(render_error("{\"n\": {{ 'abc' | raw }}}", SB_ESCAPE_JSON),
+                           "is not exactly one JSON value"));
+    /* | raw inside quotes: it must stay inside them */
+    assert_render("{\"a\": \"{{ 'x\\\\ny' | raw }}\"}", SB_ESCAPE_JSON, "{\"a\": \"x\\ny\"}");
+    assert_non_null(
+        strstr(render_error("{\"a\": \"{{ 'x\", \"admin\": \"y' | raw }}\"}", SB_ESCAPE_JSON),
+               "would end the JSON string it is in"));
+    /* a whole-value template says the same */
+    struct template *t;
+    struct json_object *v = NULL;
+    assert_int_equal(template_parse("{{ event.items }}", SB_ESCAPE_JSON, &t, errbuf, 99), 0);
+    assert_int_equal(template_render_value(t, root, &v, errbuf, sizeof(errbuf)), -1);
+    assert_null(v);
+    assert_non_null(strstr(errbuf, "'event.items' is an array"));
+    template_free(t);
 }
 
 static void test_json_context_validation(void **state)
@@ -594,7 +644,8 @@ static void test_json_property(void **state)
     (void)state;
     static const char text[] =
         "{\"a\": \"{{ event.s }}\", \"b\": {{ event.s }}, \"c\": \"x{{ event.s | upper }}y\","
-        " \"d\": {{ event.arr }}, \"e\": {{ event.obj }}, \"f\": {{ event.s | json }},"
+        " \"d\": {{ event.arr | json }}, \"e\": {{ event.obj | json }}, \"f\": {{ event.s | json "
+        "}},"
         " \"g\": \"{{ event.s | json }}\", \"h\": {{ event.s | truncate: 5 }},"
         " \"i\": \"{{ event.arr | join: '\\\"' }}\", \"j\": {{ event.nope | default: event.s }},"
         " \"k\": [{{ event.s | length }}, {{ event.s | first }}, {{ event.s | last }}],"
@@ -891,6 +942,7 @@ int main(void)
         cmocka_unit_test(test_null_passes_through_filters),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_json_context),
+        cmocka_unit_test(test_json_raw_slots),
         cmocka_unit_test(test_json_context_validation),
         cmocka_unit_test(test_json_property),
         cmocka_unit_test(test_slack_json_context),

@@ -177,8 +177,10 @@ enum sb_param_type {
  * How values inserted by templates are escaped in a TEMPLATE parameter.
  * NONE   inserted as text.
  * JSON   the parameter is a JSON document with templates in it: inside a
- *        JSON string a value is string-escaped; elsewhere it is inserted as
- *        a JSON value (strings quoted). The result is always valid JSON.
+ *        JSON string a value is string-escaped; elsewhere it must be a
+ *        scalar, inserted as a JSON value (strings quoted): an object or
+ *        array fails the step unless the template asks for `| json`. The
+ *        result is always valid JSON of the template's shape.
  * HEADER an HTTP header value: a value with CR or LF fails the step.
  * URL    values in the path or query are percent-encoded.
  * SLACK  Slack mrkdwn text: &, < and > become &amp; &lt; &gt;, so payload
