@@ -225,10 +225,15 @@ int crypto_url_encode(const char *text, size_t len, char *out, size_t out_size)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
+    /* as template_add_percent_encoded: "." and ".." stay encoded, so a
+     * value put in a path segment cannot climb out of it */
+    bool only_dots = len > 0;
+    for (size_t i = 0; i < len && only_dots; i++)
+        only_dots = text[i] == '.';
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];
         bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.' || c == '_' || c == '~';
+                    c == '-' || (c == '.' && !only_dots) || c == '_' || c == '~';
         if (o + (keep ? 1 : 3) + 1 > out_size)
             return -1;
         if (keep) {

@@ -227,6 +227,18 @@ static void print_dry_run(struct sb_call *call, const struct sb_http_request *re
     strbuf_release(&sb);
 }
 
+/*
+ * What the client enforces about where a request goes, set on the handle
+ * before each request. The path is sent as built: curl would otherwise
+ * resolve "/v1/users/../x" to "/v1/x" itself, and a value that rendered to
+ * ".." would move the request (templates and sb->url_encode also encode
+ * such values as %2E%2E).
+ */
+static void apply_outbound_policy(CURL *h)
+{
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+}
+
 int httpclient_host_request(struct sb_call *call, const struct sb_http_request *req,
                             struct sb_http_response *resp)
 {
@@ -285,6 +297,7 @@ int httpclient_host_request(struct sb_call *call, const struct sb_http_request *
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &col);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    apply_outbound_policy(h);
     if (req->flags & SB_HTTP_FOLLOW_REDIRECTS) {
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);

@@ -125,10 +125,15 @@ static int value_int(struct json_object *o, int64_t *out)
 void template_add_percent_encoded(struct strbuf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
+    /* "." and ".." are path segments that move a request (/v1/users/../x
+     * is /v1/x): a value made only of dots keeps them encoded */
+    bool only_dots = len > 0;
+    for (size_t i = 0; i < len && only_dots; i++)
+        only_dots = s[i] == '.';
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
+            c == '-' || (c == '.' && !only_dots) || c == '_' || c == '~') {
             strbuf_addch(out, (char)c);
         } else {
             char enc[3] = {'%', hex[c >> 4], hex[c & 15]};

@@ -339,6 +339,16 @@ static void test_url_encode(void **state)
     assert_int_equal(crypto_url_encode("ab", 2, out, 3), 2);
     assert_int_equal(crypto_url_encode("", 0, out, 1), 0);
     assert_string_equal(out, "");
+    /* a plugin puts ids in path segments with it: "." and ".." must not be
+     * dot segments there ("/1/cards/../x" is "/1/x") */
+    assert_int_equal(crypto_url_encode("..", 2, out, sizeof(out)), 6);
+    assert_string_equal(out, "%2E%2E");
+    assert_int_equal(crypto_url_encode(".", 1, out, sizeof(out)), 3);
+    assert_string_equal(out, "%2E");
+    assert_int_equal(crypto_url_encode("..", 2, out, 7), 6);
+    assert_int_equal(crypto_url_encode("..", 2, out, 6), -1);
+    assert_int_equal(crypto_url_encode("a..b", 4, out, sizeof(out)), 4);
+    assert_string_equal(out, "a..b");
 }
 
 static void test_random_id(void **state)

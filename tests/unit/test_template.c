@@ -728,6 +728,37 @@ static void test_url_context(void **state)
                     "whitespace");
 }
 
+/* A value of "." or ".." in a path segment moved the request ("/v1/users/
+ * {{ event.id }}/orders" with "..": GET /v1/orders, same credentials).
+ * Such a value is encoded whole; dots inside other text are left alone. */
+static void test_url_dot_segments(void **state)
+{
+    (void)state;
+    struct json_object *r = json_tokener_parse(
+        "{\"event\": {\"up\": \"..\", \"here\": \".\", \"three\": \"...\", \"file\": "
+        "\"a.txt\", \"enc\": \"%2e%2e\", \"mixed\": \"../x\"}}");
+    assert_non_null(r);
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"https://x.test/v1/users/{{ event.up }}/orders", "https://x.test/v1/users/%2E%2E/orders"},
+        {"https://x.test/v1/{{ event.here }}/a", "https://x.test/v1/%2E/a"},
+        {"https://x.test/v1/{{ event.three }}", "https://x.test/v1/%2E%2E%2E"},
+        {"https://x.test/v1/{{ event.up | urlencode }}", "https://x.test/v1/%2E%2E"},
+        {"https://x.test/v1/{{ event.file }}", "https://x.test/v1/a.txt"},
+        {"https://x.test/v1/{{ event.enc }}", "https://x.test/v1/%252e%252e"},
+        {"https://x.test/v1/{{ event.mixed }}", "https://x.test/v1/..%2Fx"},
+        {"https://x.test/v1?q={{ event.up }}", "https://x.test/v1?q=%2E%2E"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = render_with(cases[i].text, SB_ESCAPE_URL, r);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("'%s' rendered '%s', expected '%s'", cases[i].text, got, cases[i].want);
+        free(got);
+    }
+    json_object_put(r);
+}
+
 static void test_slack_context(void **state)
 {
     (void)state;
@@ -949,6 +980,7 @@ int main(void)
         cmocka_unit_test(test_default_path_argument_lazy),
         cmocka_unit_test(test_header_context),
         cmocka_unit_test(test_url_context),
+        cmocka_unit_test(test_url_dot_segments),
         cmocka_unit_test(test_slack_context),
         cmocka_unit_test(test_render_value),
         cmocka_unit_test(test_foreach_path),

@@ -644,9 +644,11 @@ struct sb_host {
     void (*md5_hex)(const void *data, size_t len, char out[33]);
     /* Fill buf with cryptographically random bytes; 0 or -1. */
     int (*random_bytes)(void *buf, size_t len);
-    /* Percent-encode for a URL query or form (RFC 3986 unreserved kept,
-     * space as %20). Returns the length written (NUL-terminated), or -1 if
-     * out_size is too small (3*len+1 always suffices). */
+    /* Percent-encode for a URL path segment, query or form (RFC 3986
+     * unreserved kept, space as %20; "." and ".." as %2E and %2E%2E so a
+     * value cannot be a dot segment). Returns the length written
+     * (NUL-terminated), or -1 if out_size is too small (3*len+1 always
+     * suffices). */
     int (*url_encode)(const char *text, size_t len, char *out, size_t out_size);
     /* Decode application/x-www-form-urlencoded (+ as space, %XX, keys with
      * brackets a[b][c] and a[0] literal or percent-encoded) into nested
