@@ -100,6 +100,11 @@ static const struct sb_param engine_keys[] = {
      .type = SB_PARAM_BOOL,
      .def = "true",
      .help = "reload the workflows when a file in workflow_dir changes (SIGHUP always does)"},
+    {.name = "allow_private_networks",
+     .type = SB_PARAM_BOOL,
+     .def = "false",
+     .help = "let steps with dynamic_host = true reach loopback, private, link-local and "
+             "cloud metadata addresses (for tests and trusted networks only)"},
     SB_END,
 };
 
@@ -380,6 +385,9 @@ int config_load(struct config *cfg, const struct config_overrides *ov, struct di
     cfg->shutdown_grace_ms = get_int(values[1], "shutdown_grace");
     struct json_object *w;
     cfg->watch = !json_object_object_get_ex(values[1], "watch", &w) || json_object_get_boolean(w);
+    cfg->allow_private_networks =
+        json_object_object_get_ex(values[1], "allow_private_networks", &w) &&
+        json_object_get_boolean(w);
     cfg->log_level = (enum sb_log_level)log_level_parse(get_str(values[2], "level"));
     cfg->log_format = strcmp(get_str(values[2], "format"), "json") == 0 ? LOG_JSON : LOG_TEXT;
 

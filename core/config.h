@@ -45,7 +45,8 @@ struct config {
     int workers;
     int64_t retention_ms;
     int64_t shutdown_grace_ms;
-    bool watch; /* reload when workflow files change */
+    bool watch;                  /* reload when workflow files change */
+    bool allow_private_networks; /* dynamic_host steps may reach private addresses */
     /* [log] */
     enum sb_log_level log_level;
     enum log_format log_format;

@@ -1,11 +1,16 @@
 #include "httpclient.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -14,6 +19,7 @@
 #include "call.h"
 #include "loader.h"
 #include "log.h"
+#include "netpolicy.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -227,16 +233,100 @@ static void print_dry_run(struct sb_call *call, const struct sb_http_request *re
     strbuf_release(&sb);
 }
 
+/* --- where requests may go ------------------------------------------------ */
+
+static atomic_bool allow_private_networks;
+
+void httpclient_set_allow_private_networks(bool allow)
+{
+    atomic_store(&allow_private_networks, allow);
+}
+
+/* The address check of one request whose host came from data. */
+struct address_guard {
+    bool refused;
+    char why[256];
+};
+
+static void guard_refuse(struct address_guard *g, const char *ip, const char *kind)
+{
+    g->refused = true;
+    snprintf(g->why, sizeof(g->why),
+             "refused to connect to %s (%s address): this step's host comes from data "
+             "(dynamic_host = true), and such addresses need [engine] allow_private_networks = "
+             "true",
+             ip, kind);
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: every new connection, on the address DNS
+ * gave, before anything is sent to it. */
+static curl_socket_t guarded_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct address_guard *g = arg;
+    (void)purpose;
+    const char *kind = netpolicy_special(&a->addr, a->addrlen);
+    if (kind) {
+        char ip[INET6_ADDRSTRLEN] = "?";
+        if (a->family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)&a->addr)->sin_addr, ip,
+                      sizeof(ip));
+        else if (a->family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)&a->addr)->sin6_addr,
+                      ip, sizeof(ip));
+        guard_refuse(g, ip, kind);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+#if LIBCURL_VERSION_NUM >= 0x075000
+/* CURLOPT_PREREQFUNCTION (curl 7.80): before each request, also on a
+ * connection kept alive from an earlier request that was not checked. */
+static int guarded_prereq(void *arg, char *primary_ip, char *local_ip, int primary_port,
+                          int local_port)
+{
+    struct address_guard *g = arg;
+    (void)local_ip, (void)primary_port, (void)local_port;
+    const char *kind = netpolicy_special_text(primary_ip);
+    if (kind) {
+        guard_refuse(g, primary_ip, kind);
+        return CURL_PREREQFUNC_ABORT;
+    }
+    return CURL_PREREQFUNC_OK;
+}
+#endif
+
+/* A step that set dynamic_host = true: its URLs' hosts may come from data. */
+static bool call_has_dynamic_host(const struct sb_call *call)
+{
+    struct json_object *v;
+    return call && call->kind == CALL_RUN && call->params &&
+           json_object_object_get_ex(call->params, "dynamic_host", &v) &&
+           json_object_get_boolean(v);
+}
+
 /*
  * What the client enforces about where a request goes, set on the handle
- * before each request. The path is sent as built: curl would otherwise
- * resolve "/v1/users/../x" to "/v1/x" itself, and a value that rendered to
- * ".." would move the request (templates and sb->url_encode also encode
- * such values as %2E%2E).
+ * before each request (set or cleared, whatever the handle held before).
+ * The path is sent as built: curl would otherwise resolve "/v1/users/../x"
+ * to "/v1/x" itself, and a value that rendered to ".." would move the
+ * request (templates and sb->url_encode also encode such values as
+ * %2E%2E). For a step whose host comes from data, every address it
+ * connects to is checked after DNS (see netpolicy.h), and no proxy is used
+ * (the proxy's address is not the one that matters). `g` must outlive the
+ * request.
  */
-static void apply_outbound_policy(CURL *h)
+static void apply_outbound_policy(CURL *h, const struct sb_call *call, struct address_guard *g)
 {
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+    bool guarded = call_has_dynamic_host(call) && !atomic_load(&allow_private_networks);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, guarded ? guarded_socket : NULL);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, guarded ? g : NULL);
+#if LIBCURL_VERSION_NUM >= 0x075000
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, guarded ? guarded_prereq : NULL);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, guarded ? g : NULL);
+#endif
+    curl_easy_setopt(h, CURLOPT_PROXY, guarded ? "" : NULL);
 }
 
 int httpclient_host_request(struct sb_call *call, const struct sb_http_request *req,
@@ -297,7 +387,8 @@ int httpclient_host_request(struct sb_call *call, const struct sb_http_request *
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &col);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-    apply_outbound_policy(h);
+    struct address_guard guard = {0};
+    apply_outbound_policy(h, call, &guard);
     if (req->flags & SB_HTTP_FOLLOW_REDIRECTS) {
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
@@ -324,7 +415,9 @@ int httpclient_host_request(struct sb_call *call, const struct sb_http_request *
     log_redact(req->url, url, sizeof(url));
     int result;
     if (rc != CURLE_OK) {
-        if (col.too_big)
+        if (guard.refused)
+            snprintf(resp->error, sizeof(resp->error), "%s", guard.why);
+        else if (col.too_big)
             snprintf(resp->error, sizeof(resp->error), "response larger than %d bytes",
                      RESPONSE_MAX);
         else

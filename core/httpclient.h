@@ -7,11 +7,18 @@
 #ifndef SB_HTTPCLIENT_H
 #define SB_HTTPCLIENT_H
 
+#include <stdbool.h>
+
 #include <switchboard/plugin.h>
 
 /* Process-wide set-up and tear-down (main thread). */
 int httpclient_global_init(void);
 void httpclient_global_cleanup(void);
+
+/* Whether steps with dynamic_host = true may connect to loopback, private,
+ * link-local and metadata addresses ([engine] allow_private_networks);
+ * refused by default. Any thread; read at each request. */
+void httpclient_set_allow_private_networks(bool allow);
 
 /* sb->http: see plugin.h. */
 int httpclient_host_request(struct sb_call *call, const struct sb_http_request *req,

@@ -49,6 +49,12 @@ const struct sb_param loader_step_params[] = {
      .def = "stop",
      .values = on_error_values,
      .help = "stop: a failed step kills the run; continue: go on to the next step"},
+    {.name = "dynamic_host",
+     .type = SB_PARAM_BOOL,
+     .def = "false",
+     .help = "let templates choose the host of this step's URLs; each address is then checked "
+             "when connecting (no loopback, private or link-local targets unless [engine] "
+             "allow_private_networks = true)"},
     SB_END,
 };
 
@@ -59,8 +65,8 @@ static const struct sb_param http_trigger_params[] = {
     SB_END,
 };
 
-static const char *const reserved_step[] = {"use",     "retry",    "retry_backoff",
-                                            "timeout", "on_error", NULL};
+static const char *const reserved_step[] = {
+    "use", "retry", "retry_backoff", "timeout", "on_error", "dynamic_host", NULL};
 static const char *const reserved_trigger[] = {"use", "path", NULL};
 
 void plugin_set_init(struct plugin_set *set)

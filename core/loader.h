@@ -86,7 +86,8 @@ char *plugin_set_list_actions(const struct plugin_set *set);
 
 const struct sb_param *param_table_find(const struct param_table *t, const char *name);
 
-/* The core's keys in every action: retry, retry_backoff, timeout, on_error. */
+/* The core's keys in every action: retry, retry_backoff, timeout, on_error,
+ * dynamic_host. */
 extern const struct sb_param loader_step_params[];
 
 #endif

@@ -774,6 +774,17 @@ bool template_has_expressions(const struct template *t)
     return t->nexprs > 0;
 }
 
+bool template_url_authority_templated(const struct template *t)
+{
+    size_t i = 0;
+    while (i < t->nsegs && !t->segs[i].expr)
+        i++;
+    if (i == t->nsegs)
+        return false;
+    /* literal segments are contiguous in t->text up to the first expression */
+    return !template_url_past_authority(t->text, t->segs[i].off);
+}
+
 const char *template_text(const struct template *t)
 {
     return t->text;

@@ -33,6 +33,16 @@ void template_free(struct template *t);
 /* True when the template holds at least one {{ }} expression. */
 bool template_has_expressions(const struct template *t);
 
+/*
+ * For a template that renders a URL (or the start of one): true when an
+ * expression can render into the URL's scheme, userinfo, host or port,
+ * that is when the literal text before the first expression does not yet
+ * reach a path, query or fragment ("https://{{ x }}.example.com/",
+ * "https://api.example.com{{ x }}", "{{ x }}/v1"). False without
+ * expressions.
+ */
+bool template_url_authority_templated(const struct template *t);
+
 /* The source text it was parsed from. Borrowed. */
 const char *template_text(const struct template *t);
 

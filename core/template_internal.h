@@ -153,7 +153,13 @@ void template_value_set_owned(struct template_value *v, struct json_object *obj)
 /* Drop the value's reference, if any. */
 void template_value_release(struct template_value *v);
 
-/* Append s percent-encoded: RFC 3986 unreserved characters are kept. */
+/* Whether text s (len bytes), the start of a URL, already reaches past the
+ * authority (scheme, userinfo, host, port): a '?' or '#', a path-absolute
+ * '/', or "//" or "://" followed by a '/'. */
+bool template_url_past_authority(const char *s, size_t len);
+
+/* Append s percent-encoded: RFC 3986 unreserved characters are kept; a
+ * value made only of dots is encoded whole ("%2E%2E"). */
 void template_add_percent_encoded(struct strbuf *out, const char *s, size_t len);
 
 /* Append s with & < > escaped as Slack mrkdwn entities. */

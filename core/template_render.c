@@ -462,12 +462,15 @@ static bool json_raw_fits(const char *s, size_t len, bool in_string)
     return ok;
 }
 
-/* Past the scheme and host: a '?' or '#', a leading '/', or "://" then '/'. */
-static bool url_past_authority(const char *s, size_t len)
+bool template_url_past_authority(const char *s, size_t len)
 {
     if (len == 0)
         return false;
-    if (s[0] == '/' || memchr(s, '?', len) || memchr(s, '#', len))
+    if (memchr(s, '?', len) || memchr(s, '#', len))
+        return true;
+    if (len >= 2 && s[0] == '/' && s[1] == '/') /* "//host/...": scheme-relative */
+        return memchr(s + 2, '/', len - 2) != NULL;
+    if (s[0] == '/')
         return true;
     for (size_t i = 0; i + 3 <= len; i++)
         if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/')
@@ -567,7 +570,7 @@ static int insert_value(const struct template *t, const struct template_expr *e,
         return 0;
     case SB_ESCAPE_URL:
         if (!e->raw && !(v->escaped & (1u << SB_ESCAPE_URL)) &&
-            url_past_authority(out->buf ? out->buf + start : "", out->len - start)) {
+            template_url_past_authority(out->buf ? out->buf + start : "", out->len - start)) {
             template_add_percent_encoded(out, s, len);
             return 0;
         }

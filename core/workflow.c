@@ -381,11 +381,51 @@ static void step_core_keys(struct wf_ctx *c, struct step *s)
             s->timeout_ms = json_object_get_int64(p->value);
         } else if (strcmp(p->name, "on_error") == 0) {
             s->continue_on_error = strcmp(json_object_get_string(p->value), "continue") == 0;
+        } else if (strcmp(p->name, "dynamic_host") == 0) {
+            s->dynamic_host = json_object_get_boolean(p->value);
         } else if (strcmp(p->name, "retry_backoff") == 0) {
             char err[256];
             if (parse_backoff(p->text, &s->backoff_ms, &s->n_backoff, err, sizeof(err)) < 0)
                 diag_error(c->diag, c->file, p->line, c->section, "retry_backoff", "%s", err);
         }
+    }
+}
+
+/* Does a parameter say where a request goes? Declared so (SB_PARAM_URL),
+ * URL-escaped, or named as such by the convention older plugins follow. */
+static bool is_url_param(const struct sb_param *d)
+{
+    size_t n = strlen(d->name);
+    return (d->flags & SB_PARAM_URL) || d->escape == SB_ESCAPE_URL || strcmp(d->name, "url") == 0 ||
+           strcmp(d->name, "api_base") == 0 || (n > 4 && strcmp(d->name + n - 4, "_url") == 0);
+}
+
+/*
+ * Where a step's requests go must not come from event data: a template in
+ * a URL's scheme, userinfo, host or port is an error unless the step opts
+ * in with dynamic_host = true (the client then checks each address when it
+ * connects).
+ */
+static void check_step_outbound(struct wf_ctx *c, const struct step *s)
+{
+    for (size_t i = 0; i < s->params.n; i++) {
+        const struct bound_param *p = &s->params.items[i];
+        if (!p->tpl || p->core)
+            continue;
+        const char *key = p->name;
+        char full[256];
+        if (p->map_key) {
+            snprintf(full, sizeof(full), "%s.%s", p->name, p->map_key);
+            key = full;
+        }
+        if (is_url_param(p->desc) && !s->dynamic_host && template_url_authority_templated(p->tpl))
+            diag_error(c->diag, c->file, p->line, c->section, key,
+                       "a template decides where this request goes (the scheme, user, host or "
+                       "port of its URL), so event data could send the step's credentials "
+                       "anywhere; write that part literally, e.g. "
+                       "https://api.example.com/v1/{{ event.id }}, or, if the host must come "
+                       "from data, set dynamic_host = true on this step (each address is then "
+                       "checked when connecting)");
     }
 }
 
@@ -458,6 +498,7 @@ static void load_step(struct wf_ctx *c, size_t sec, const char *name,
     s->action = action;
     bind_section(c, sec, &action->table, action->full_name, &s->params);
     step_core_keys(c, s);
+    check_step_outbound(c, s);
     if (action->has_limit) {
         char err[256];
         if (template_parse(action->limit.key, SB_ESCAPE_NONE, &s->limit_key, err, sizeof(err)) < 0)

@@ -46,6 +46,7 @@ struct step {
     size_t n_backoff;
     int64_t timeout_ms;
     bool continue_on_error;
+    bool dynamic_host;          /* templates may choose the host of its URLs */
     struct template *limit_key; /* the action's limit key, parsed */
     void *state;                /* from the action's setup */
 };

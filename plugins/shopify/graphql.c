@@ -26,7 +26,7 @@
 const struct sb_param shopify_graphql_params[] = {
     {.name = "shop",
      .type = SB_PARAM_STRING,
-     .flags = SB_PARAM_REQUIRED | SB_PARAM_TEMPLATE,
+     .flags = SB_PARAM_REQUIRED | SB_PARAM_TEMPLATE | SB_PARAM_URL,
      .help = "the shop: my-store or my-store.myshopify.com"},
     {.name = "access_token",
      .type = SB_PARAM_SECRET,

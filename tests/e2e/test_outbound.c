@@ -1,6 +1,10 @@
 /* End to end: event data does not choose where a step's request, and its
  * credentials, go. A value of ".." stays inside its path segment and the
- * path is sent as built. */
+ * path is sent as built. A step that takes its host from data
+ * (dynamic_host = true) cannot reach a loopback or private address, found
+ * by name or by number, on a new connection or a kept-alive one, unless
+ * [engine] allow_private_networks = true: the stand-in never sees the
+ * request. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +19,15 @@
 #include "testkit.h"
 
 static struct sb_proc proc;
+static struct sb_proc open_proc; /* allow_private_networks = true */
 static struct standin *api;
+
+/* the issue's example: a tenant name that carries its own host */
+static const char dynamic_steps[] =
+    "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+    "[step get]\nuse = http.request\nretry = 0\ndynamic_host = true\n"
+    "url = http://{{ event.tenant }}.api.example.invalid/v1/orders\n"
+    "header.Authorization = Bearer ${env:SB_TEST_API_TOKEN}\n";
 
 static const char *const env[] = {"SB_TEST_API_TOKEN=tok_outbound_secret", NULL};
 
@@ -38,15 +50,30 @@ static int setup(void **state)
                         "[step get]\nuse = http.request\nretry = 0\n"
                         "url = %s/v2/a/../b?id={{ event.id }}\n",
                         base);
+    sbp_write_workflow(&proc, "tenant", dynamic_steps);
+    /* a kept-alive connection from a checked-by-nobody step, then a
+     * dynamic one to the same address */
+    sbp_write_workflowf(&proc, "reuse",
+                        "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+                        "[step first]\nuse = http.request\nretry = 0\nurl = %s/first\n\n"
+                        "[step second]\nuse = http.request\nretry = 0\ndynamic_host = true\n"
+                        "url = http://{{ event.host }}/second\n",
+                        base);
     struct standin_reply ok = {200, NULL, "{}", NULL, 0};
     standin_script(api, "*", "/*", &ok, 1);
-    return sbp_start(&proc, env);
+    if (sbp_start(&proc, env) < 0)
+        return -1;
+    if (sbp_init(&open_proc, "[engine]\nworkers = 1\nallow_private_networks = true\n") < 0)
+        return -1;
+    sbp_write_workflow(&open_proc, "tenant", dynamic_steps);
+    return sbp_start(&open_proc, env);
 }
 
 static int teardown(void **state)
 {
     (void)state;
     sbp_cleanup(&proc);
+    sbp_cleanup(&open_proc);
     standin_stop(api);
     return 0;
 }
@@ -100,11 +127,81 @@ static void test_path_is_sent_as_built(void **state)
     free(path);
 }
 
+/* The error of the only run of `workflow` in p's store. */
+static char *run_error(const struct sb_proc *p, const char *workflow)
+{
+    char *out = NULL;
+    assert_int_equal(sbp_cli(p, NULL, &out, NULL, "runs", "--workflow", workflow, "--json", NULL),
+                     0);
+    return out;
+}
+
+static void test_dynamic_host_cannot_reach_private_addresses(void **state)
+{
+    (void)state;
+    standin_clear(api);
+    int port = standin_port(api);
+    const char *hosts[] = {"127.0.0.1", "localhost", "[::1]"};
+    for (size_t i = 0; i < 3; i++) {
+        /* "x@127.0.0.1:PORT/steal?" makes the URL
+         * http://x@127.0.0.1:PORT/steal?.api.example.invalid/v1/orders */
+        char *body = testkit_fmt("{\"id\": \"evt_tenant_%zu\", \"tenant\": \"x@%s:%d/steal?\"}", i,
+                                 hosts[i], port);
+        scenario_post_event(&proc, "tenant", body);
+        free(body);
+    }
+    assert_true(sbp_wait_runs(&proc, "tenant", "dead", 3, 15000));
+    /* nothing reached the stand-in: not the request, not the token */
+    assert_int_equal(standin_count(api, NULL), 0);
+    char *out = run_error(&proc, "tenant");
+    assert_non_null(strstr(out, "refused to connect to 127.0.0.1 (loopback address)"));
+    assert_non_null(strstr(out, "refused to connect to ::1 (loopback address)"));
+    assert_non_null(strstr(out, "allow_private_networks"));
+    assert_null(strstr(out, "tok_outbound_secret"));
+    free(out);
+}
+
+static void test_kept_alive_connection_is_checked_too(void **state)
+{
+    (void)state;
+    standin_clear(api);
+    char *body =
+        testkit_fmt("{\"id\": \"evt_reuse\", \"host\": \"127.0.0.1:%d\"}", standin_port(api));
+    scenario_post_event(&proc, "reuse", body);
+    free(body);
+    assert_true(sbp_wait_runs(&proc, "reuse", "dead", 1, 15000));
+    assert_int_equal(standin_count(api, "/first"), 1);
+    assert_int_equal(standin_count(api, "/second"), 0);
+    char *out = run_error(&proc, "reuse");
+    assert_non_null(strstr(out, "refused to connect to 127.0.0.1 (loopback address)"));
+    free(out);
+}
+
+static void test_allow_private_networks_lets_it_through(void **state)
+{
+    (void)state;
+    standin_clear(api);
+    char *body = testkit_fmt("{\"id\": \"evt_open\", \"tenant\": \"x@127.0.0.1:%d/open?\"}",
+                             standin_port(api));
+    scenario_post_event(&open_proc, "tenant", body);
+    free(body);
+    assert_true(sbp_wait_runs(&open_proc, "tenant", "succeeded", 1, 15000));
+    struct standin_request req;
+    assert_int_equal(standin_count(api, NULL), 1);
+    assert_true(standin_get(api, NULL, 0, &req));
+    assert_string_equal(req.path, "/open");
+    assert_string_equal(standin_header(&req, "Authorization"), "Bearer tok_outbound_secret");
+    standin_request_free(&req);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dot_values_stay_in_their_segment),
         cmocka_unit_test(test_path_is_sent_as_built),
+        cmocka_unit_test(test_dynamic_host_cannot_reach_private_addresses),
+        cmocka_unit_test(test_kept_alive_connection_is_checked_too),
+        cmocka_unit_test(test_allow_private_networks_lets_it_through),
     };
     return cmocka_run_group_tests_name("e2e.outbound", tests, setup, teardown);
 }

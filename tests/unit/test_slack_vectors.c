@@ -538,7 +538,8 @@ static void test_configuration(void **state)
         STEP "channel = {{ event.event.channel }}\ntext = {{ event.event.text }}",
         STEP "channel = #ops\nblocks = [{\"type\": \"section\", \"text\": {\"type\": \"mrkdwn\", "
              "\"text\": \"{{ event.event.text | slack_escape }}\"}}]",
-        "[step r]\nuse = slack.respond\nresponse_url = {{ event.response_url }}\ntext = done",
+        "[step r]\nuse = slack.respond\nresponse_url = {{ event.response_url }}\ntext = done\n"
+        "dynamic_host = true",
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         struct hook h;

@@ -14,10 +14,13 @@
 #include "call.h"
 #include "loader.h"
 #include "log.h"
+#include "strbuf.h"
 #include "workflow.h"
 #include "xalloc.h"
 
 static struct plugin_set plugins;
+/* the shipped connectors, for the rules about their own parameters */
+static struct plugin_set shipped;
 
 static int setup(void **state)
 {
@@ -26,6 +29,13 @@ static int setup(void **state)
     diag_init(&d);
     plugin_set_init(&plugins);
     int rc = plugin_set_load_file(&plugins, SB_TEST_PLUGIN_DIR "/good/fixture.so", &d);
+    plugin_set_init(&shipped);
+    static const char *const names[] = {"http", "shopify", "slack", "mailchimp", "stripe"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && rc == 0; i++) {
+        char *path = xasprintf("%s/%s.so", SB_PLUGIN_DIR, names[i]);
+        rc = plugin_set_load_file(&shipped, path, &d);
+        free(path);
+    }
     diag_release(&d);
     setenv("SB_TEST_SECRET_A", "aaaa-secret-value", 1);
     return rc;
@@ -35,6 +45,7 @@ static int teardown(void **state)
 {
     (void)state;
     plugin_set_release(&plugins);
+    plugin_set_release(&shipped);
     return 0;
 }
 
@@ -169,12 +180,153 @@ static void test_secret_never_in_messages(void **state)
     free(path);
 }
 
+/*
+ * Load one workflow file with the shipped connectors; returns every
+ * diagnostic, formatted, one per line ("" when none), and *errors the
+ * count of errors. Caller frees.
+ */
+static char *check_workflow(const char *text, size_t *errors)
+{
+    char dir[] = "/tmp/sbwfXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = xasprintf("%s/wf.ini", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    struct workflow_set set;
+    struct diag d;
+    diag_init(&d);
+    workflow_set_init(&set);
+    workflow_set_load_file(&set, path, &shipped, &d);
+    struct strbuf out = STRBUF_INIT;
+    for (size_t i = 0; i < d.n; i++) {
+        char *msg = diag_format(&d.items[i]);
+        /* the temporary folder varies: keep "wf.ini:LINE: ..." */
+        const char *shown = strstr(msg, "wf.ini:");
+        strbuf_addf(&out, "%s\n", shown ? shown : msg);
+        free(msg);
+    }
+    *errors = d.errors;
+    workflow_set_release(&set);
+    diag_release(&d);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    return strbuf_detach(&out, NULL);
+}
+
+#define HOOK "[trigger]\nuse = http.webhook\nverify = none\n\n"
+
+static const char host_error[] =
+    "a template decides where this request goes (the scheme, user, host or port of its URL), "
+    "so event data could send the step's credentials anywhere; write that part literally, e.g. "
+    "https://api.example.com/v1/{{ event.id }}, or, if the host must come from data, set "
+    "dynamic_host = true on this step (each address is then checked when connecting)";
+
+/* url = http://{{ event.tenant }}.api.example.invalid/... sent the step's
+ * Authorization header wherever the event said (x@127.0.0.1:PORT/steal?). */
+static void test_templated_host_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *step; /* the [step s] body */
+        const char *key;
+        bool plugin_refuses_too; /* the plugin's own check says more */
+    } bad[] = {
+        {"use = http.request\nurl = http://{{ event.tenant }}.api.example.invalid/v1/orders\n"
+         "header.Authorization = Bearer x\n",
+         "url", false},
+        {"use = http.request\nurl = {{ event.url }}\n", "url", false},
+        {"use = http.request\nurl = https://api.example.com{{ event.path }}\n", "url", false},
+        {"use = http.request\nurl = https://{{ event.user }}@api.example.com/v1\n", "url", false},
+        {"use = http.request\nurl = https://api.example.com:{{ event.port }}/v1\n", "url", false},
+        {"use = http.request\nurl = {{ event.scheme }}://api.example.com/v1\n", "url", false},
+        {"use = http.request\nurl = //{{ event.host }}/v1\n", "url", false},
+        {"use = http.send_webhook\nurl = https://{{ event.host }}/in\n"
+         "secret = ${env:SB_TEST_WHSEC}\nbody = {}\n",
+         "url", false},
+        {"use = shopify.graphql\nshop = {{ trigger.headers.x-shopify-shop-domain }}\n"
+         "access_token = ${env:SB_TEST_SECRET_A}\nquery = { shop { name } }\n",
+         "shop", false},
+        {"use = slack.respond\nresponse_url = {{ event.response_url }}\ntext = hi\n",
+         "response_url", false},
+        {"use = mailchimp.request\napi_key = ${env:SB_TEST_MC_KEY}\npath = {{ event.p }}\n", "path",
+         true},
+    };
+    setenv("SB_TEST_WHSEC", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1);
+    setenv("SB_TEST_MC_KEY", "0123456789abcdef0123456789abcdef-us6", 1);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *wf = xasprintf(HOOK "[step s]\n%s", bad[i].step);
+        size_t errors;
+        char *out = check_workflow(wf, &errors);
+        char *at = xasprintf("\n%s = ", bad[i].key);
+        int line = 2; /* the line after the first newline before the key */
+        for (const char *c = wf; c < strstr(wf, at); c++)
+            line += *c == '\n';
+        free(at);
+        char *want = xasprintf("wf.ini:%d: [step s] %s: %s\n", line, bad[i].key, host_error);
+        if (errors != 1 || strcmp(out, want) != 0)
+            fail_msg("for\n%s\ngot %zu error(s):\n%s", wf, errors, out);
+        free(want);
+        free(out);
+        if (bad[i].plugin_refuses_too) {
+            free(wf);
+            continue;
+        }
+        /* opting in on the step lets it load */
+        char *opted = xasprintf("%sdynamic_host = true\n", wf);
+        out = check_workflow(opted, &errors);
+        if (errors != 0)
+            fail_msg("with dynamic_host = true:\n%s\ngot:\n%s", opted, out);
+        free(out);
+        free(opted);
+        free(wf);
+    }
+    /* api_base is never a template */
+    size_t errors;
+    char *out = check_workflow(HOOK "[step s]\nuse = stripe.request\napi_key = "
+                                    "${env:SB_TEST_SECRET_A}\npath = /v1/customers\n"
+                                    "api_base = https://{{ event.host }}\n",
+                               &errors);
+    assert_int_equal(errors, 1);
+    assert_non_null(strstr(out, "[step s] api_base: this parameter does not take templates"));
+    free(out);
+}
+
+/* Templates after the host are fine, and so is a literal host. */
+static void test_templated_path_allowed(void **state)
+{
+    (void)state;
+    static const char *const good[] = {
+        "use = http.request\nurl = https://api.example.com/v1/{{ event.tenant }}/orders\n",
+        "use = http.request\nurl = https://api.example.com?q={{ event.q }}\n",
+        "use = http.request\nurl = https://api.example.com/{{ event.a }}#{{ event.b }}\n",
+        "use = http.request\nurl = https://api.example.com/v1\nquery.tenant = {{ event.t }}\n",
+        "use = mailchimp.request\napi_key = ${env:SB_TEST_MC_KEY}\n"
+        "path = /lists/{{ event.list }}/members\n",
+        "use = shopify.graphql\nshop = my-store\naccess_token = ${env:SB_TEST_SECRET_A}\n"
+        "query = { shop { name } }\nvariables = {\"id\": \"{{ event.id }}\"}\n",
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char *wf = xasprintf(HOOK "[step s]\n%s", good[i]);
+        size_t errors;
+        char *out = check_workflow(wf, &errors);
+        if (errors != 0 || out[0])
+            fail_msg("for\n%s\ngot:\n%s", wf, out);
+        free(out);
+        free(wf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_set),
         cmocka_unit_test(test_render_params),
         cmocka_unit_test(test_secret_never_in_messages),
+        cmocka_unit_test(test_templated_host_refused),
+        cmocka_unit_test(test_templated_path_allowed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -172,6 +172,15 @@ enum sb_param_type {
  * invoice.* charge.succeeded). The core matches each workflow's patterns,
  * so workflows sharing one hook path may differ here. */
 #define SB_PARAM_EVENT_TYPES (1u << 4)
+/* Since 1.1. The value is a URL, or the part of one that says where a
+ * request goes (a base address, a host or shop name): a template may not
+ * render into its scheme, userinfo, host or port, so event data cannot
+ * choose where the step's credentials are sent. `check` refuses such a
+ * template unless the step sets dynamic_host = true (then the address is
+ * checked when connecting). The core treats parameters with .escape =
+ * SB_ESCAPE_URL, and those named url, api_base or *_url, the same way
+ * without this flag; an older core ignores it. */
+#define SB_PARAM_URL (1u << 5)
 
 /*
  * How values inserted by templates are escaped in a TEMPLATE parameter.
@@ -182,7 +191,9 @@ enum sb_param_type {
  *        array fails the step unless the template asks for `| json`. The
  *        result is always valid JSON of the template's shape.
  * HEADER an HTTP header value: a value with CR or LF fails the step.
- * URL    values in the path or query are percent-encoded.
+ * URL    values in the path or query are percent-encoded ("." and ".."
+ *        as %2E, %2E%2E); a template may not render into the scheme,
+ *        userinfo, host or port (see SB_PARAM_URL).
  * SLACK  Slack mrkdwn text: &, < and > become &amp; &lt; &gt;, so payload
  *        data cannot mention users or make links.
  * SLACK_JSON  a JSON document whose text is Slack mrkdwn (Block Kit): as
