@@ -404,7 +404,8 @@ static bool is_url_param(const struct sb_param *d)
  * Where a step's requests go must not come from event data: a template in
  * a URL's scheme, userinfo, host or port is an error unless the step opts
  * in with dynamic_host = true (the client then checks each address when it
- * connects).
+ * connects). A template in a parameter sent with no escaping at all is
+ * worth a warning.
  */
 static void check_step_outbound(struct wf_ctx *c, const struct step *s)
 {
@@ -426,6 +427,11 @@ static void check_step_outbound(struct wf_ctx *c, const struct step *s)
                        "https://api.example.com/v1/{{ event.id }}, or, if the host must come "
                        "from data, set dynamic_host = true on this step (each address is then "
                        "checked when connecting)");
+        if (p->desc->flags & SB_PARAM_UNESCAPED)
+            diag_warning(c->diag, c->file, p->line, c->section, key,
+                         "values go into this text unescaped, so event data can change the "
+                         "structure of what is sent; prefer an escaped parameter (a JSON body, "
+                         "form fields) or make sure the receiver reads it as plain text");
     }
 }
 

@@ -319,6 +319,29 @@ static void test_templated_path_allowed(void **state)
     }
 }
 
+/* raw_body inserts values with no escaping: allowed, with a warning. */
+static void test_raw_body_warns(void **state)
+{
+    (void)state;
+    size_t errors;
+    char *out = check_workflow(HOOK "[step s]\nuse = http.request\nurl = https://x.example/in\n"
+                                    "raw_body = name={{ event.name }}\n",
+                               &errors);
+    assert_int_equal(errors, 0);
+    assert_string_equal(out, "wf.ini:8: warning: [step s] raw_body: values go into this text "
+                             "unescaped, so event data can change the structure of what is "
+                             "sent; prefer an escaped parameter (a JSON body, form fields) or "
+                             "make sure the receiver reads it as plain text\n");
+    free(out);
+    /* a literal raw body is no concern */
+    out = check_workflow(HOOK "[step s]\nuse = http.request\nurl = https://x.example/in\n"
+                              "raw_body = ping\n",
+                         &errors);
+    assert_int_equal(errors, 0);
+    assert_string_equal(out, "");
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_secret_never_in_messages),
         cmocka_unit_test(test_templated_host_refused),
         cmocka_unit_test(test_templated_path_allowed),
+        cmocka_unit_test(test_raw_body_warns),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -181,6 +181,11 @@ enum sb_param_type {
  * SB_ESCAPE_URL, and those named url, api_base or *_url, the same way
  * without this flag; an older core ignores it. */
 #define SB_PARAM_URL (1u << 5)
+/* Since 1.1. A TEMPLATE value sent as rendered with no escaping for where
+ * it goes (a raw request body): `check` warns where it holds a template,
+ * because event data can then change the structure of what is sent. An
+ * older core ignores it. */
+#define SB_PARAM_UNESCAPED (1u << 6)
 
 /*
  * How values inserted by templates are escaped in a TEMPLATE parameter.
