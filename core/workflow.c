@@ -262,8 +262,11 @@ static void bind_one(struct wf_ctx *c, const struct param_table *table, const ch
             template_foreach_path(p->tpl, check_path, c);
         }
     } else if (strstr(text, "{{")) {
+        /* a text parameter's help says where the data should go instead */
+        bool hint = desc->type == SB_PARAM_STRING && desc->help;
         diag_error(c->diag, c->file, en->line, c->section, key,
-                   "this parameter does not take templates; '{{' would be sent literally");
+                   "this parameter does not take templates; '{{' would be sent literally%s%s%s",
+                   hint ? " (" : "", hint ? desc->help : "", hint ? ")" : "");
         goto out;
     }
     if (!p->tpl) {

@@ -36,11 +36,12 @@ const struct sb_param shopify_graphql_params[] = {
      .type = SB_PARAM_STRING,
      .def = "2025-01",
      .help = "the Admin API version, YYYY-MM (or unstable)"},
+    /* literal: text rendered into a GraphQL document could rewrite it */
     {.name = "query",
      .type = SB_PARAM_STRING,
-     .flags = SB_PARAM_REQUIRED | SB_PARAM_TEMPLATE,
-     .escape = SB_ESCAPE_NONE,
-     .help = "the GraphQL document; pass event data through variables, not into the text"},
+     .flags = SB_PARAM_REQUIRED,
+     .help = "the GraphQL document, literal text: event data goes in through variables "
+             "(variables = {\"id\": \"{{ event.admin_graphql_api_id }}\"}, $id in the query)"},
     {.name = "variables",
      .type = SB_PARAM_STRING,
      .flags = SB_PARAM_TEMPLATE,

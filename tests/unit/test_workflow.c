@@ -342,6 +342,33 @@ static void test_raw_body_warns(void **state)
     free(out);
 }
 
+/* Shopify's query took templates with no escaping: a value could rewrite
+ * the GraphQL document. It is literal now; data goes through variables. */
+static void test_graphql_query_is_literal(void **state)
+{
+    (void)state;
+    size_t errors;
+    char *out = check_workflow(
+        HOOK "[step s]\nuse = shopify.graphql\nshop = my-store\n"
+             "access_token = ${env:SB_TEST_SECRET_A}\n"
+             "query = { order(id: \"{{ event.admin_graphql_api_id }}\") { name } }\n",
+        &errors);
+    assert_int_equal(errors, 1);
+    assert_string_equal(out, "wf.ini:9: [step s] query: this parameter does not take templates; "
+                             "'{{' would be sent literally (the GraphQL document, literal text: "
+                             "event data goes in through variables (variables = {\"id\": "
+                             "\"{{ event.admin_graphql_api_id }}\"}, $id in the query))\n");
+    free(out);
+    out = check_workflow(HOOK "[step s]\nuse = shopify.graphql\nshop = my-store\n"
+                              "access_token = ${env:SB_TEST_SECRET_A}\n"
+                              "query = query($id: ID!) { order(id: $id) { name } }\n"
+                              "variables = {\"id\": \"{{ event.admin_graphql_api_id }}\"}\n",
+                         &errors);
+    assert_int_equal(errors, 0);
+    assert_string_equal(out, "");
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_templated_host_refused),
         cmocka_unit_test(test_templated_path_allowed),
         cmocka_unit_test(test_raw_body_warns),
+        cmocka_unit_test(test_graphql_query_is_literal),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
