@@ -4,7 +4,9 @@
  * item) through the store, so an item seen before never fires again; the
  * first poll only records what exists (unless emit_existing = true); a
  * cursor from the response can be remembered in the store and sent back;
- * pages are followed by a next-page path or a Link header.
+ * pages are followed by a next-page path or a Link header, and only on the
+ * origin (scheme, host, port) the poll started from, so the poll's headers
+ * never go to an address a response chose.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +136,100 @@ static char *link_next(const char *link)
     return NULL;
 }
 
+/* --- next pages: only on the origin the poll started from ------------------ */
+
+/*
+ * The origin of an absolute http(s) URL, "scheme://host:port" (scheme and
+ * host lower-case, the default port written out), into out; -1 when the
+ * URL is not absolute http(s), or its authority holds userinfo or a
+ * backslash (which parsers disagree about).
+ */
+static int url_origin(const char *url, char *out, size_t outlen)
+{
+    const char *scheme;
+    const char *p;
+    if (strncasecmp(url, "https://", 8) == 0) {
+        scheme = "https";
+        p = url + 8;
+    } else if (strncasecmp(url, "http://", 7) == 0) {
+        scheme = "http";
+        p = url + 7;
+    } else {
+        return -1;
+    }
+    size_t alen = strcspn(p, "/?#");
+    if (alen == 0 || memchr(p, '@', alen) || memchr(p, '\\', alen))
+        return -1;
+    const char *host = p, *port = NULL;
+    size_t hlen;
+    if (*p == '[') {
+        const char *close = memchr(p, ']', alen);
+        if (!close)
+            return -1;
+        hlen = (size_t)(close - p) + 1;
+        if (hlen < alen) {
+            if (p[hlen] != ':')
+                return -1;
+            port = p + hlen + 1;
+        }
+    } else {
+        const char *colon = memchr(p, ':', alen);
+        hlen = colon ? (size_t)(colon - p) : alen;
+        port = colon ? colon + 1 : NULL;
+    }
+    size_t plen = port ? alen - (size_t)(port - p) : 0;
+    if (hlen == 0 || plen > 5)
+        return -1;
+    for (size_t i = 0; i < plen; i++)
+        if (port[i] < '0' || port[i] > '9')
+            return -1;
+    int n = snprintf(out, outlen, "%s://", scheme);
+    for (size_t i = 0; i < hlen && (size_t)n + 1 < outlen; i++) {
+        char c = host[i];
+        out[n++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    }
+    out[n] = '\0';
+    long num = plen ? strtol(port, NULL, 10) : strcmp(scheme, "https") == 0 ? 443 : 80;
+    int k = snprintf(out + n, outlen - (size_t)n, ":%ld", num);
+    return k < 0 || (size_t)k >= outlen - (size_t)n ? -1 : 0;
+}
+
+/*
+ * The next page `next` (absolute, or relative to `current` as a Link header
+ * may give it) as an absolute URL, when it is on `origin`; NULL otherwise
+ * (logged), so the poll's headers, its credentials, go nowhere else.
+ * Caller frees.
+ */
+static char *same_origin_next(const struct sb_host *sb, struct sb_call *call, const char *origin,
+                              const char *current, const char *next)
+{
+    char *url = NULL;
+    if (strncmp(next, "//", 2) == 0) {
+        const char *colon = strchr(current, ':');
+        size_t slen = colon ? (size_t)(colon - current) : 0;
+        url = malloc(slen + 1 + strlen(next) + 1);
+        if (url)
+            snprintf(url, slen + 1 + strlen(next) + 1, "%.*s:%s", (int)slen, current, next);
+    } else if (next[0] == '/') {
+        url = malloc(strlen(origin) + strlen(next) + 1);
+        if (url)
+            snprintf(url, strlen(origin) + strlen(next) + 1, "%s%s", origin, next);
+    } else {
+        url = strdup(next);
+    }
+    if (!url)
+        return NULL;
+    char there[300];
+    if (url_origin(url, there, sizeof(there)) < 0 || strcmp(there, origin) != 0) {
+        sb->log(call, SB_LOG_WARN,
+                "not following a next page outside %s (it points to %s): paging stops here", origin,
+                url_origin(url, there, sizeof(there)) < 0 ? "an unusable address" : there);
+        free(url);
+        return NULL;
+    }
+    return url;
+}
+
 enum sb_status http_poll_validate(const struct sb_host *sb, struct sb_call *call)
 {
     bool bad = false;
@@ -142,7 +238,8 @@ enum sb_status http_poll_validate(const struct sb_host *sb, struct sb_call *call
         bad = true;
     }
     const char *url = sb->param_string(call, "url");
-    if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+    char origin[300];
+    if (url && url_origin(url, origin, sizeof(origin)) < 0) {
         sb->config_error(call, "url", "'%s' is not an http:// or https:// URL", url);
         bad = true;
     }
@@ -178,6 +275,11 @@ enum sb_status http_poll_poll(const struct sb_host *sb, struct sb_call *call)
     bool emit_existing = sb->param_bool(call, "emit_existing", false);
     const char *cursor_param = sb->param_string(call, "cursor_param");
     const char *base = sb->param_string(call, "url");
+    char origin[300] = "";
+    if (url_origin(base, origin, sizeof(origin)) < 0) {
+        sb->free(cursor);
+        return sb->fail(call, "'%s' is not an http:// or https:// URL", base);
+    }
     char *url = cursor && cursor_param ? with_param(sb, base, cursor_param, cursor) : strdup(base);
     sb->free(cursor);
     struct sb_header headers[MAX_HEADERS + 1];
@@ -262,14 +364,17 @@ enum sb_status http_poll_poll(const struct sb_host *sb, struct sb_call *call)
             free(new_cursor);
             new_cursor = strdup(json_object_get_string(cv));
         }
-        /* the next page: a Link header, or a URL or cursor in the body */
-        char *next_url = link;
-        struct json_object *nv =
-            next_url ? NULL : http_json_path(doc, sb->param_string(call, "next"));
-        if (!next_url && sb->param_string(call, "next") && scalar(nv)) {
-            const char *v = json_object_get_string(nv);
-            if (strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0)
-                next_url = strdup(v);
+        /* the next page: a Link header, or a URL or cursor in the body;
+         * a URL only while it stays on the origin the poll started from */
+        char *next_url = NULL;
+        if (link) {
+            next_url = same_origin_next(sb, call, origin, url, link);
+            free(link);
+        } else if (sb->param_string(call, "next")) {
+            struct json_object *nv = http_json_path(doc, sb->param_string(call, "next"));
+            const char *v = scalar(nv) ? json_object_get_string(nv) : "";
+            if (strncasecmp(v, "http://", 7) == 0 || strncasecmp(v, "https://", 8) == 0)
+                next_url = same_origin_next(sb, call, origin, url, v);
             else if (sb->param_string(call, "page_param") && *v)
                 next_url = with_param(sb, base, sb->param_string(call, "page_param"), v);
         }

@@ -4,7 +4,8 @@
  * (dynamic_host = true) cannot reach a loopback or private address, found
  * by name or by number, on a new connection or a kept-alive one, unless
  * [engine] allow_private_networks = true: the stand-in never sees the
- * request. */
+ * request. http.poll follows next pages only on the origin it started
+ * from, so its headers (credentials) go nowhere else. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,8 @@
 static struct sb_proc proc;
 static struct sb_proc open_proc; /* allow_private_networks = true */
 static struct standin *api;
+static struct standin *pages;     /* where the polls start */
+static struct standin *elsewhere; /* another origin the pages point to */
 
 /* the issue's example: a tenant name that carries its own host */
 static const char dynamic_steps[] =
@@ -61,6 +64,40 @@ static int setup(void **state)
                         base);
     struct standin_reply ok = {200, NULL, "{}", NULL, 0};
     standin_script(api, "*", "/*", &ok, 1);
+    if (standin_start(&pages) < 0 || standin_start(&elsewhere) < 0)
+        return -1;
+    const char *p = standin_url(pages), *e = standin_url(elsewhere);
+    char *body;
+#define SCRIPT(standin, path, text, extra)                                                         \
+    do {                                                                                           \
+        struct standin_reply r_ = {200, NULL, text, extra, 0};                                     \
+        standin_script(standin, "GET", path, &r_, 1);                                              \
+    } while (0)
+    body = testkit_fmt("{\"data\": [{\"id\": \"a\"}], \"next\": \"%s/p2\"}", p);
+    SCRIPT(pages, "/p1", body, NULL);
+    free(body);
+    body = testkit_fmt("{\"data\": [{\"id\": \"b\"}], \"next\": \"%s/p3\"}", e);
+    SCRIPT(pages, "/p2", body, NULL);
+    free(body);
+    /* userinfo that names the first origin, a host that is the other */
+    body = testkit_fmt("{\"data\": [], \"next\": \"http://127.0.0.1:%d@127.0.0.1:%d/t2\"}",
+                       standin_port(pages), standin_port(elsewhere));
+    SCRIPT(pages, "/t1", body, NULL);
+    free(body);
+    SCRIPT(pages, "/l1", "{\"data\": []}", "Link: </l2?page=2>; rel=\"next\"\n");
+    char *link = testkit_fmt("Link: <%s/l3>; rel=\"next\"\n", e);
+    SCRIPT(pages, "/l2", "{\"data\": []}", link);
+    free(link);
+    SCRIPT(elsewhere, "*", "{\"data\": [{\"id\": \"stolen\"}]}", NULL);
+    SCRIPT(pages, "/sink", "{}", NULL);
+#undef SCRIPT
+    static const char poll_wf[] =
+        "[trigger]\nuse = http.poll\nurl = %s/%s\ninterval = 1h\nitems = data\nid = id\n"
+        "emit_existing = true\n%s\nheader.Authorization = Bearer ${env:SB_TEST_API_TOKEN}\n\n"
+        "[step note]\nuse = http.request\nretry = 0\nurl = %s/sink\n";
+    sbp_write_workflowf(&proc, "pager", poll_wf, p, "p1", "next = next", p);
+    sbp_write_workflowf(&proc, "trick", poll_wf, p, "t1", "next = next", p);
+    sbp_write_workflowf(&proc, "linker", poll_wf, p, "l1", "link_header = true", p);
     if (sbp_start(&proc, env) < 0)
         return -1;
     if (sbp_init(&open_proc, "[engine]\nworkers = 1\nallow_private_networks = true\n") < 0)
@@ -75,6 +112,8 @@ static int teardown(void **state)
     sbp_cleanup(&proc);
     sbp_cleanup(&open_proc);
     standin_stop(api);
+    standin_stop(pages);
+    standin_stop(elsewhere);
     return 0;
 }
 
@@ -194,6 +233,42 @@ static void test_allow_private_networks_lets_it_through(void **state)
     standin_request_free(&req);
 }
 
+static void test_poll_pages_stay_on_their_origin(void **state)
+{
+    (void)state;
+    /* each poll ran once at start and says where it stopped paging,
+     * instead of going there */
+    char *other = testkit_fmt("it points to http://127.0.0.1:%d", standin_port(elsewhere));
+    static const char *const polls[] = {"wf=pager", "wf=trick", "wf=linker"};
+    for (size_t i = 0; i < 3; i++) {
+        char *want =
+            testkit_fmt("%s] not following a next page outside http://127.0.0.1:%d (%s", polls[i],
+                        standin_port(pages), i == 1 ? "it points to an unusable address" : other);
+        bool seen = false;
+        for (int t = 0; t < 150 && !seen; t++) {
+            seen = sbp_log_contains(&proc, want);
+            if (!seen)
+                testkit_sleep_ms(100);
+        }
+        if (!seen)
+            fail_msg("the log does not say '%s'; requests to the other origin: %zu", want,
+                     standin_count(elsewhere, NULL));
+        free(want);
+    }
+    free(other);
+    assert_int_equal(standin_count(elsewhere, NULL), 0);
+    /* same-origin pages were followed, with the poll's headers */
+    assert_int_equal(standin_count(pages, "/p2"), 1);
+    assert_true(sbp_wait_runs(&proc, "pager", "succeeded", 2, 15000));
+    assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM runs WHERE workflow = 'pager'"), 2);
+    /* a relative Link is resolved on the same origin, query kept */
+    struct standin_request req;
+    assert_true(standin_get(pages, "/l2", 0, &req));
+    assert_string_equal(req.query, "page=2");
+    assert_string_equal(standin_header(&req, "Authorization"), "Bearer tok_outbound_secret");
+    standin_request_free(&req);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_dynamic_host_cannot_reach_private_addresses),
         cmocka_unit_test(test_kept_alive_connection_is_checked_too),
         cmocka_unit_test(test_allow_private_networks_lets_it_through),
+        cmocka_unit_test(test_poll_pages_stay_on_their_origin),
     };
     return cmocka_run_group_tests_name("e2e.outbound", tests, setup, teardown);
 }
