@@ -214,14 +214,26 @@ enum sb_status http_webhook_validate(const struct sb_host *sb, struct sb_call *c
             sb->config_error(call, "signed", "%s", err);
             bad = true;
         }
-        bool uses_ts = false;
+        const char *ts_header = sb->param_string(call, "timestamp_header");
+        bool uses_ts = false, signs_ts = false;
         for (size_t i = 0; i < tmp.n_parts; i++) {
             uses_ts |= tmp.parts[i].kind == PART_TIMESTAMP;
+            signs_ts |= tmp.parts[i].kind == PART_HEADER && ts_header &&
+                        strcasecmp(tmp.parts[i].text, ts_header) == 0;
             free(tmp.parts[i].text);
         }
-        if (uses_ts && !sb->param_string(call, "timestamp_header")) {
+        if (uses_ts && !ts_header) {
             sb->config_error(call, "signed",
                              "the signed message uses {timestamp}: set timestamp_header");
+            bad = true;
+        }
+        /* a timestamp nothing signs protects nothing: a replay sets a fresh one */
+        if (ts_header && !uses_ts && !signs_ts) {
+            sb->config_error(call, "timestamp_header",
+                             "the signed message does not include the timestamp, so a replayed "
+                             "request passes with a fresh one; add it to signed (e.g. signed = "
+                             "{timestamp}.{body}, or {header:%s}) or remove timestamp_header",
+                             ts_header);
             bad = true;
         }
     }

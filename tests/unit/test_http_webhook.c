@@ -840,6 +840,13 @@ static void test_validate(void **state)
                         "unclosed", 6);
     expect_config_error("k", "verify = hmac\nsignature_header = X-S\nsigned = {timestamp}.{body}",
                         "signed", "set timestamp_header", 6);
+    /* a timestamp that the signature does not cover guards against nothing */
+    expect_config_error("k", "verify = hmac\nsignature_header = X-S\ntimestamp_header = X-Ts",
+                        "timestamp_header", "the signed message does not include the timestamp", 6);
+    expect_config_error("k",
+                        "verify = hmac\nsignature_header = X-S\ntimestamp_header = X-Ts\n"
+                        "signed = {id}.{header:X-Other}.{body}",
+                        "timestamp_header", "or {header:X-Ts}) or remove timestamp_header", 6);
     expect_config_error("whsec_not*base64!", "verify = standard", "secret", "does not decode", 0);
     expect_config_error("k", "verify = sometimes", "verify", "", 4);
 
@@ -849,12 +856,14 @@ static void test_validate(void **state)
         "verify = token\ntoken_header = X-Token",
         "verify = token\ntoken_query = secret",
         "verify = hmac\nsignature_header = X-S",
+        "verify = hmac\nsignature_header = X-S\ntimestamp_header = X-Ts\n"
+        "signed = {header:x-ts}.{body}",
         SLACK_LINES,
         "verify = standard",
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         struct hook h;
-        expect_clean_load(&h, NULL, i == 0 ? NULL : (i == 5 ? STD_SECRET : "k"), good[i], NULL);
+        expect_clean_load(&h, NULL, i == 0 ? NULL : (i == 6 ? STD_SECRET : "k"), good[i], NULL);
         hook_close(&h);
     }
 }
