@@ -203,7 +203,9 @@ enum sb_param_type {
  *        data cannot mention users or make links.
  * SLACK_JSON  a JSON document whose text is Slack mrkdwn (Block Kit): as
  *        JSON, and every inserted text is Slack-escaped first.
- * A `| raw` filter in the template opts one value out on purpose.
+ * A `| raw` filter in the template opts one value out on purpose (in JSON
+ * it must still be one JSON value outside quotes, or stay inside its
+ * string).
  */
 enum sb_escape {
     SB_ESCAPE_NONE = 0,
