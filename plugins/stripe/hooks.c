@@ -169,13 +169,13 @@ enum sb_status stripe_hooks_register(const struct sb_host *sb, struct sb_call *c
     if (json_object_array_length(list) > 0) {
         if (!secret_known(sb, call)) {
             const char *id = member(json_object_array_get_idx(list, 0), "id");
-            json_object_put(list);
-            return sb->fail(call,
-                            "Stripe already has endpoint %s for %s, but its signing secret is "
-                            "not known here (Stripe shows it only when it creates one): set "
-                            "secret in [trigger], or run switchboard hooks unregister and "
-                            "register again",
-                            id ? id : "?", target->url);
+            st = sb->fail(call,
+                          "Stripe already has endpoint %s for %s, but its signing secret is not "
+                          "known here (Stripe shows it only when it creates one): set secret in "
+                          "[trigger], or run switchboard hooks unregister and register again",
+                          id ? id : "?", target->url);
+            json_object_put(list); /* id was borrowed from it */
+            return st;
         }
         sb->set_output(call, list);
         return SB_OK;
