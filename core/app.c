@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "call.h"
 #include "httpclient.h"
 #include "log.h"
 
@@ -15,6 +16,7 @@ int app_load(struct app *app, const struct config_overrides *ov, unsigned what)
     int rc = config_load(&app->cfg, ov, &app->diag);
     log_setup(app->cfg.log_level, app->cfg.log_format);
     httpclient_set_allow_private_networks(app->cfg.allow_private_networks);
+    call_set_public_base(app->cfg.public_url);
     if (what & (APP_PLUGINS | APP_WORKFLOWS)) {
         if (plugin_set_load_dirs(&app->plugins, app->cfg.plugin_dirs, app->cfg.n_plugin_dirs,
                                  &app->diag) > 0)
@@ -85,6 +87,19 @@ int cli_parse(struct cli *cli, int argc, char **argv, const char *command)
         }
         if (strcmp(a, "--failed") == 0) {
             cli->failed = true;
+            continue;
+        }
+        if (strncmp(a, "--set", 5) == 0 && (a[5] == '\0' || a[5] == '=')) {
+            const char *v = take_value(argc, argv, &i, a, 5);
+            if (!v || !strchr(v, '=')) {
+                fprintf(stderr, "switchboard %s: --set needs NAME=VALUE\n", command);
+                return -1;
+            }
+            if (cli->n_set >= (int)(sizeof(cli->opt_set) / sizeof(cli->opt_set[0]))) {
+                fprintf(stderr, "switchboard %s: too many --set options\n", command);
+                return -1;
+            }
+            cli->opt_set[cli->n_set++] = v;
             continue;
         }
         if (strcmp(a, "-c") == 0) {

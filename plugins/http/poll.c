@@ -243,6 +243,9 @@ enum sb_status http_poll_validate(const struct sb_host *sb, struct sb_call *call
         sb->config_error(call, "url", "'%s' is not an http:// or https:// URL", url);
         bad = true;
     }
+    static const char *const paths[] = {"items", "id", "type", "cursor", "next"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+        bad |= http_check_path(sb, call, paths[i]) != SB_OK;
     return bad ? SB_FAIL : SB_OK;
 }
 
@@ -250,7 +253,7 @@ enum sb_status http_poll_validate(const struct sb_host *sb, struct sb_call *call
 static void item_id(const struct sb_host *sb, struct json_object *item, const char *path, char *out,
                     size_t outlen)
 {
-    struct json_object *v = path ? http_json_path(item, path) : NULL;
+    struct json_object *v = path ? http_json_path(sb, item, path) : NULL;
     if (scalar(v)) {
         snprintf(out, outlen, "%s", json_object_get_string(v));
         return;
@@ -332,7 +335,7 @@ enum sb_status http_poll_poll(const struct sb_host *sb, struct sb_call *call)
             st = sb->retry(call, -1, "the response is not JSON");
             break;
         }
-        struct json_object *arr = http_json_path(doc, sb->param_string(call, "items"));
+        struct json_object *arr = http_json_path(sb, doc, sb->param_string(call, "items"));
         if (!arr || !json_object_is_type(arr, json_type_array)) {
             json_object_put(doc);
             free(link);
@@ -346,7 +349,7 @@ enum sb_status http_poll_poll(const struct sb_host *sb, struct sb_call *call)
             struct json_object *item = json_object_array_get_idx(arr, i);
             char id[256], type[128] = "http.poll.item";
             item_id(sb, item, id_path, id, sizeof(id));
-            struct json_object *tv = type_path ? http_json_path(item, type_path) : NULL;
+            struct json_object *tv = type_path ? http_json_path(sb, item, type_path) : NULL;
             if (scalar(tv))
                 snprintf(type, sizeof(type), "%s", json_object_get_string(tv));
             struct sb_event ev = SB_EVENT_INIT;
@@ -359,7 +362,7 @@ enum sb_status http_poll_poll(const struct sb_host *sb, struct sb_call *call)
             fresh += !ev.record_only;
         }
         const char *cpath = sb->param_string(call, "cursor");
-        struct json_object *cv = cpath ? http_json_path(doc, cpath) : NULL;
+        struct json_object *cv = cpath ? http_json_path(sb, doc, cpath) : NULL;
         if (scalar(cv)) {
             free(new_cursor);
             new_cursor = strdup(json_object_get_string(cv));
@@ -371,7 +374,7 @@ enum sb_status http_poll_poll(const struct sb_host *sb, struct sb_call *call)
             next_url = same_origin_next(sb, call, origin, url, link);
             free(link);
         } else if (sb->param_string(call, "next")) {
-            struct json_object *nv = http_json_path(doc, sb->param_string(call, "next"));
+            struct json_object *nv = http_json_path(sb, doc, sb->param_string(call, "next"));
             const char *v = scalar(nv) ? json_object_get_string(nv) : "";
             if (strncasecmp(v, "http://", 7) == 0 || strncasecmp(v, "https://", 8) == 0)
                 next_url = same_origin_next(sb, call, origin, url, v);

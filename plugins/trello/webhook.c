@@ -28,16 +28,36 @@ const struct sb_param trello_webhook_params[] = {
      .help = "while rotating: the old OAuth secret, accepted as well until you remove it"},
     {.name = "callback_url",
      .type = SB_PARAM_STRING,
-     .flags = SB_PARAM_REQUIRED,
      .help = "the callbackURL exactly as registered with Trello (POST /1/webhooks), query "
-             "string included; Trello signs it"},
+             "string included; Trello signs it. Default: the trigger's public URL ([server] "
+             "public_url + /hooks/<path>)"},
     {.name = "events",
      .type = SB_PARAM_LIST,
      .flags = SB_PARAM_EVENT_TYPES,
      .help = "only these action types start this workflow (createCard updateCard "
              "commentCard ...; globs allowed)"},
+    {.name = "key",
+     .type = SB_PARAM_SECRET,
+     .help = "switchboard hooks: the Trello API key that registers the webhook"},
+    {.name = "token",
+     .type = SB_PARAM_SECRET,
+     .help = "switchboard hooks: a user token for that key; the webhook belongs to it"},
+    {.name = "id_model",
+     .type = SB_PARAM_STRING,
+     .help = "switchboard hooks: the id of the board, list, card or member to watch"},
+    {.name = "api_base",
+     .type = SB_PARAM_STRING,
+     .def = "https://api.trello.com",
+     .help = "the Trello API address, for switchboard hooks (change it only to point at a test "
+             "server)"},
     SB_END,
 };
+
+const char *trello_callback_url(const struct sb_host *sb, struct sb_call *call)
+{
+    const char *url = sb->param_string(call, "callback_url");
+    return url && *url ? url : sb->public_url(call);
+}
 
 struct trello_hook {
     char *secrets[2]; /* the secret and, while rotating, the previous one */
@@ -59,6 +79,17 @@ enum sb_status trello_webhook_validate(const struct sb_host *sb, struct sb_call 
                          "'%s' is not an http(s) URL; give the callbackURL exactly as registered "
                          "with Trello",
                          url);
+        return SB_FAIL;
+    }
+    if (!trello_callback_url(sb, call)) {
+        sb->config_error(call, "callback_url",
+                         "Trello signs the callback URL, so it must be known: set callback_url, "
+                         "or [server] public_url in switchboard.ini");
+        return SB_FAIL;
+    }
+    const char *base = sb->param_string(call, "api_base");
+    if (base && !is_http_url(base)) {
+        sb->config_error(call, "api_base", "'%s' is not an http(s) address", base);
         return SB_FAIL;
     }
     return SB_OK;
@@ -91,7 +122,7 @@ enum sb_status trello_webhook_setup(const struct sb_host *sb, struct sb_call *ca
             h->n_secrets++;
         }
     }
-    const char *url = sb->param_string(call, "callback_url");
+    const char *url = trello_callback_url(sb, call);
     h->callback_url = strdup(url ? url : "");
     if (!h->callback_url) {
         hook_free(h);
@@ -111,6 +142,14 @@ void trello_webhook_teardown(const struct sb_host *sb, void *state)
     hook_free(state);
 }
 
+/* What Trello signs: the raw body, then the callback URL exactly as
+ * registered; shared by verify and sign. */
+static void signed_parts(const void *body, size_t len, const char *url, struct sb_bytes parts[2])
+{
+    parts[0] = (struct sb_bytes){body, len};
+    parts[1] = (struct sb_bytes){url, strlen(url)};
+}
+
 /* Whether X-Trello-Webhook matches body + callback URL under any secret. */
 static bool signature_ok(const struct sb_host *sb, const struct trello_hook *h,
                          const struct sb_request *req, const char *sig)
@@ -124,18 +163,11 @@ static bool signature_ok(const struct sb_host *sb, const struct trello_hook *h,
     char canon[SB_HASH_MAX_SIZE * 2];
     if (sb->base64_encode(sent, (size_t)n, canon, sizeof(canon)) < 0 || strcmp(canon, sig) != 0)
         return false;
-    struct sb_bytes parts[] = {
-        {req->body, req->body_len},
-        {h->callback_url, strlen(h->callback_url)},
-    };
-    bool ok = false;
-    for (size_t i = 0; i < h->n_secrets; i++) {
-        unsigned char mac[SB_HASH_MAX_SIZE];
-        int len = sb->hmac(SB_HASH_SHA1, h->secrets[i], strlen(h->secrets[i]), parts, 2, mac);
-        /* try every secret, so the time does not tell which one matched */
-        ok |= len == SHA1_LEN && sb->ct_equal(mac, sent, SHA1_LEN);
-    }
-    return ok;
+    struct sb_bytes parts[2], keys[2];
+    signed_parts(req->body, req->body_len, h->callback_url, parts);
+    for (size_t i = 0; i < h->n_secrets; i++)
+        keys[i] = (struct sb_bytes){h->secrets[i], strlen(h->secrets[i])};
+    return sb->hmac_verify(SB_HASH_SHA1, keys, h->n_secrets, parts, 2, sent, SHA1_LEN);
 }
 
 /* A string member of an object, or NULL. Borrowed from obj. */
@@ -194,4 +226,35 @@ enum sb_status trello_webhook_receive(const struct sb_host *sb, struct sb_call *
     ev.payload_json = (const char *)req->body;
     ev.payload_json_len = req->body_len;
     return sb->emit(call, &ev);
+}
+
+/* --- switchboard sign trello ------------------------------------------------- */
+
+const struct sb_param trello_sign_params[] = {
+    {.name = "url",
+     .type = SB_PARAM_STRING,
+     .help = "the callbackURL exactly as registered with Trello (also --url); Trello signs it"},
+    SB_END,
+};
+
+/* X-Trello-Webhook: base64 HMAC-SHA1 of the body + the callback URL. */
+enum sb_status trello_webhook_sign(const struct sb_host *sb, struct sb_call *call,
+                                   const struct sb_sign_request *req)
+{
+    const char *url = sb->param_string(call, "url");
+    if (!url || !*url)
+        return sb->fail(call, "give --url, the callback URL exactly as registered with Trello");
+    struct sb_bytes parts[2];
+    signed_parts(req->body, req->body_len, url, parts);
+    unsigned char mac[SB_HASH_MAX_SIZE];
+    char sig[SB_HASH_MAX_SIZE * 2];
+    if (sb->hmac(SB_HASH_SHA1, req->secret, strlen(req->secret), parts, 2, mac) != SHA1_LEN ||
+        sb->base64_encode(mac, SHA1_LEN, sig, sizeof(sig)) < 0)
+        return sb->fail(call, "cannot compute the signature");
+    struct json_object *out = json_object_new_object();
+    if (!out)
+        return sb->fail(call, "out of memory");
+    json_object_object_add(out, "X-Trello-Webhook", json_object_new_string(sig));
+    sb->set_output(call, out);
+    return SB_OK;
 }
