@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "log.h"
+#include "redact.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -91,7 +91,7 @@ int secret_expand(const char *value, const char *base_dir, char **out, bool *had
                 free(ref);
                 goto fail;
             }
-            log_add_secret(v);
+            redact_add(v, strlen(v));
             strbuf_addstr(&sb, v);
         } else if (strcmp(kind, "file") == 0) {
             char *path =
@@ -103,7 +103,7 @@ int secret_expand(const char *value, const char *base_dir, char **out, bool *had
                 free(ref);
                 goto fail;
             }
-            log_add_secret(v);
+            redact_add(v, strlen(v));
             strbuf_addstr(&sb, v);
             free(v);
         } else {

@@ -13,7 +13,7 @@
  * Expand every reference in `value`. A relative ${file:...} path is taken
  * from `base_dir` (may be NULL for the working directory). On success
  * returns 0, *out (caller owns) and *had_ref (whether a reference was
- * there); each resolved secret is registered with log_add_secret. On error
+ * there); each resolved secret is registered for redaction (redact.h). On error
  * returns -1 with a message naming the variable or file (never a value).
  */
 int secret_expand(const char *value, const char *base_dir, char **out, bool *had_ref, char *err,

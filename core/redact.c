@@ -1,0 +1,444 @@
+#include "redact.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "xalloc.h"
+
+/* base64 cores: [alphabet][offset mod 3]; a core shorter than this is not
+ * kept (it would mask unrelated base64 text by chance) */
+#define B64_CORE_MIN 6
+/* choice points kept while matching a secret whose '%' or '\' may be
+ * literal or the start of an escape */
+#define MAX_CHOICES 16
+
+enum { B64_STD, B64_URL, B64_ALPHABETS };
+
+struct secret {
+    char *value;
+    size_t len;
+    char *core[B64_ALPHABETS][3];
+    size_t core_len[B64_ALPHABETS][3];
+};
+
+static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct secret *secrets;
+static size_t n_secrets, cap_secrets;
+
+static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* base64 of data without padding, in `alphabet` 0 (std) or 1 (URL-safe).
+ * Caller owns. */
+static char *b64_encode(const unsigned char *data, size_t len, int alphabet)
+{
+    char *out = xmalloc((len + 2) / 3 * 4 + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)data[i] << 16;
+        size_t n = len - i < 3 ? len - i : 3;
+        if (n > 1)
+            v |= (uint32_t)data[i + 1] << 8;
+        if (n > 2)
+            v |= data[i + 2];
+        for (size_t k = 0; k <= n; k++)
+            out[o++] = b64_std[(v >> (18 - 6 * k)) & 63];
+    }
+    out[o] = '\0';
+    if (alphabet == B64_URL) {
+        for (size_t i = 0; i < o; i++)
+            out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+    }
+    return out;
+}
+
+/*
+ * The part of base64(P + value + Q) that does not depend on P or Q when
+ * len(P) mod 3 == shift: encode shift zero bytes and the value, drop the
+ * leading characters that mix in bits of P and the last one that mixes in
+ * bits of Q.
+ */
+static char *b64_core(const char *value, size_t len, size_t shift, int alphabet, size_t *out_len)
+{
+    static const size_t skip[3] = {0, 2, 3};
+    unsigned char *buf = xcalloc(len + shift, 1);
+    memcpy(buf + shift, value, len);
+    char *enc = b64_encode(buf, len + shift, alphabet);
+    free(buf);
+    size_t end = (len + shift) * 8 / 6;
+    size_t n = end > skip[shift] ? end - skip[shift] : 0;
+    if (n < B64_CORE_MIN) {
+        free(enc);
+        return NULL;
+    }
+    memmove(enc, enc + skip[shift], n);
+    enc[n] = '\0';
+    *out_len = n;
+    return enc;
+}
+
+void redact_add(const char *value, size_t len)
+{
+    if (!value || len < REDACT_MIN_LEN)
+        return;
+    pthread_rwlock_wrlock(&lock);
+    for (size_t i = 0; i < n_secrets; i++) {
+        if (secrets[i].len == len && memcmp(secrets[i].value, value, len) == 0) {
+            pthread_rwlock_unlock(&lock);
+            return;
+        }
+    }
+    XGROW(secrets, cap_secrets, n_secrets + 1);
+    struct secret *s = &secrets[n_secrets++];
+    memset(s, 0, sizeof(*s));
+    s->value = xstrndup(value, len);
+    s->len = len;
+    for (int a = 0; a < B64_ALPHABETS; a++)
+        for (size_t k = 0; k < 3; k++)
+            s->core[a][k] = b64_core(value, len, k, a, &s->core_len[a][k]);
+    pthread_rwlock_unlock(&lock);
+}
+
+void redact_clear(void)
+{
+    pthread_rwlock_wrlock(&lock);
+    for (size_t i = 0; i < n_secrets; i++) {
+        free(secrets[i].value);
+        for (int a = 0; a < B64_ALPHABETS; a++)
+            for (size_t k = 0; k < 3; k++)
+                free(secrets[i].core[a][k]);
+    }
+    free(secrets);
+    secrets = NULL;
+    n_secrets = cap_secrets = 0;
+    pthread_rwlock_unlock(&lock);
+}
+
+size_t redact_count(void)
+{
+    pthread_rwlock_rdlock(&lock);
+    size_t n = n_secrets;
+    pthread_rwlock_unlock(&lock);
+    return n;
+}
+
+/* --- matching ------------------------------------------------------------ */
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The length of an escaped form of byte c at p (left bytes): %XX, '+' for
+ * a space, or a JSON escape. 0 when there is none. */
+static size_t escaped_len(const unsigned char *p, size_t left, unsigned char c)
+{
+    if (p[0] == '%') {
+        if (left >= 3 && hexval(p[1]) >= 0 && hexval(p[2]) >= 0 &&
+            hexval(p[1]) * 16 + hexval(p[2]) == c)
+            return 3;
+        return 0;
+    }
+    if (p[0] == '+')
+        return c == ' ' ? 1 : 0;
+    if (p[0] != '\\' || left < 2)
+        return 0;
+    static const char from[] = "\"\\/nrtbf", to[] = "\"\\/\n\r\t\b\f";
+    const char *e = memchr(from, p[1], sizeof(from) - 1);
+    if (e)
+        return (unsigned char)to[e - from] == c ? 2 : 0;
+    if (p[1] == 'u' && left >= 6 && c < 0x80) {
+        int v = 0;
+        for (size_t i = 2; i < 6; i++) {
+            int h = hexval(p[i]);
+            if (h < 0)
+                return 0;
+            v = v * 16 + h;
+        }
+        return v == c ? 6 : 0;
+    }
+    return 0;
+}
+
+/*
+ * Whether the secret starts at text[start], each of its bytes written as is
+ * or escaped; the end of the match, or 0. A '%' or '\' of the secret can be
+ * either; the escaped reading is tried first, the literal one on failure.
+ */
+static size_t match_at(const unsigned char *text, size_t n, size_t start, const struct secret *s)
+{
+    const unsigned char *v = (const unsigned char *)s->value;
+    struct {
+        size_t si, ti;
+    } choices[MAX_CHOICES];
+    size_t n_choices = 0, si = 0, ti = start;
+    while (si < s->len) {
+        unsigned char c = v[si];
+        size_t esc = ti < n ? escaped_len(text + ti, n - ti, c) : 0;
+        bool lit = ti < n && text[ti] == c;
+        if (esc && lit && n_choices < MAX_CHOICES) {
+            choices[n_choices].si = si;
+            choices[n_choices].ti = ti;
+            n_choices++;
+        }
+        if (esc) {
+            ti += esc;
+        } else if (lit) {
+            ti++;
+        } else {
+            if (n_choices == 0)
+                return 0;
+            n_choices--;
+            si = choices[n_choices].si;
+            ti = choices[n_choices].ti + 1; /* the literal reading */
+        }
+        si++;
+    }
+    return ti;
+}
+
+/* The first needle (nlen > 0 bytes) in hay, or NULL (memmem is not
+ * POSIX). */
+static const unsigned char *find_bytes(const unsigned char *hay, size_t n, const char *needle,
+                                       size_t nlen)
+{
+    const unsigned char *end = hay + n;
+    while ((size_t)(end - hay) >= nlen) {
+        const unsigned char *p = memchr(hay, needle[0], (size_t)(end - hay) - nlen + 1);
+        if (!p)
+            return NULL;
+        if (memcmp(p, needle, nlen) == 0)
+            return p;
+        hay = p + 1;
+    }
+    return NULL;
+}
+
+static bool b64_char(unsigned char c, int alphabet)
+{
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+        return true;
+    return alphabet == B64_STD ? (c == '+' || c == '/') : (c == '-' || c == '_');
+}
+
+struct span {
+    size_t start, end;
+};
+
+struct spans {
+    struct span *items;
+    size_t n, cap;
+};
+
+static void spans_add(struct spans *sp, size_t start, size_t end)
+{
+    XGROW(sp->items, sp->cap, sp->n + 1);
+    sp->items[sp->n].start = start;
+    sp->items[sp->n].end = end;
+    sp->n++;
+}
+
+/* Collect the spans of text that hold a secret (under the read lock); with
+ * first_only, stop at the first. */
+static void find_spans(const unsigned char *text, size_t n, struct spans *sp, bool first_only)
+{
+    for (size_t k = 0; k < n_secrets; k++) {
+        const struct secret *s = &secrets[k];
+        unsigned char first = (unsigned char)s->value[0];
+        for (size_t i = 0; i < n;) {
+            unsigned char c = text[i];
+            size_t end = 0;
+            if (c == first || c == '%' || c == '\\' || (c == '+' && first == ' '))
+                end = match_at(text, n, i, s);
+            if (!end) {
+                i++;
+                continue;
+            }
+            spans_add(sp, i, end);
+            if (first_only)
+                return;
+            i = end;
+        }
+        for (int a = 0; a < B64_ALPHABETS; a++) {
+            for (size_t shift = 0; shift < 3; shift++) {
+                const char *core = s->core[a][shift];
+                size_t clen = s->core_len[a][shift];
+                if (!core || clen > n)
+                    continue;
+                const unsigned char *from = text;
+                const unsigned char *hit;
+                while ((hit = find_bytes(from, n - (size_t)(from - text), core, clen)) != NULL) {
+                    /* the whole base64 token around it: its other characters
+                     * carry bits of the secret too */
+                    size_t start = (size_t)(hit - text), end = start + clen;
+                    while (start > 0 && b64_char(text[start - 1], a))
+                        start--;
+                    while (end < n && b64_char(text[end], a))
+                        end++;
+                    while (end < n && text[end] == '=')
+                        end++;
+                    spans_add(sp, start, end);
+                    if (first_only)
+                        return;
+                    from = text + end;
+                    if ((size_t)(from - text) + clen > n)
+                        break;
+                }
+            }
+        }
+    }
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+    const struct span *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->end < y->end ? 1 : x->end > y->end ? -1 : 0;
+}
+
+bool redact_found(const char *text, size_t len)
+{
+    if (!text || !len)
+        return false;
+    struct spans sp = {0};
+    pthread_rwlock_rdlock(&lock);
+    find_spans((const unsigned char *)text, len, &sp, true);
+    pthread_rwlock_unlock(&lock);
+    bool found = sp.n > 0;
+    free(sp.items);
+    return found;
+}
+
+size_t redact_append(struct strbuf *out, const char *text, size_t len)
+{
+    struct spans sp = {0};
+    pthread_rwlock_rdlock(&lock);
+    if (n_secrets && len)
+        find_spans((const unsigned char *)text, len, &sp, false);
+    pthread_rwlock_unlock(&lock);
+    if (sp.n > 1)
+        qsort(sp.items, sp.n, sizeof(*sp.items), cmp_span);
+    /* sorted by start: overlapping spans become one mask */
+    size_t at = 0, masked = 0;
+    for (size_t i = 0; i < sp.n;) {
+        size_t start = sp.items[i].start, end = sp.items[i].end;
+        for (i++; i < sp.n && sp.items[i].start < end; i++)
+            if (sp.items[i].end > end)
+                end = sp.items[i].end;
+        strbuf_add(out, text + at, start - at);
+        strbuf_addstr(out, REDACT_MASK);
+        at = end;
+        masked++;
+    }
+    strbuf_add(out, text + at, len - at);
+    free(sp.items);
+    return masked;
+}
+
+void redact_copy(const char *text, char *out, size_t outlen)
+{
+    if (!outlen)
+        return;
+    struct strbuf sb = STRBUF_INIT;
+    redact_append(&sb, text, strlen(text));
+    size_t n = sb.len < outlen - 1 ? sb.len : outlen - 1;
+    memcpy(out, strbuf_str(&sb), n);
+    out[n] = '\0';
+    strbuf_release(&sb);
+}
+
+/* --- JSON ---------------------------------------------------------------- */
+
+/* The masked copy of a string, or NULL when it holds no secret. */
+static struct json_object *masked_string(const char *s, size_t len, size_t *count)
+{
+    if (!redact_found(s, len))
+        return NULL;
+    struct strbuf sb = STRBUF_INIT;
+    *count += redact_append(&sb, s, len);
+    struct json_object *v = json_object_new_string_len(sb.buf, (int)sb.len);
+    strbuf_release(&sb);
+    return v;
+}
+
+/* The replacement of v, or NULL when v is kept (its contents masked in
+ * place). */
+static struct json_object *walk(struct json_object *v, size_t *count)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_string:
+        return masked_string(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+                             count);
+    case json_type_int:
+    case json_type_double: {
+        const char *text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+        if (!redact_found(text, strlen(text)))
+            return NULL;
+        (*count)++;
+        return json_object_new_string(REDACT_MASK);
+    }
+    case json_type_array: {
+        size_t n = json_object_array_length(v);
+        for (size_t i = 0; i < n; i++) {
+            struct json_object *r = walk(json_object_array_get_idx(v, i), count);
+            if (r)
+                json_object_array_put_idx(v, i, r);
+        }
+        return NULL;
+    }
+    case json_type_object: {
+        char **renamed = NULL;
+        size_t n_renamed = 0, cap = 0;
+        json_object_object_foreach(v, key, child)
+        {
+            struct json_object *r = walk(child, count);
+            if (r)
+                json_object_object_add(v, key, r); /* replaces in place */
+            if (redact_found(key, strlen(key))) {
+                XGROW(renamed, cap, n_renamed + 1);
+                renamed[n_renamed++] = xstrdup(key);
+            }
+        }
+        for (size_t i = 0; i < n_renamed; i++) {
+            struct json_object *moved = NULL;
+            json_object_object_get_ex(v, renamed[i], &moved);
+            json_object_get(moved);
+            json_object_object_del(v, renamed[i]);
+            struct strbuf sb = STRBUF_INIT;
+            *count += redact_append(&sb, renamed[i], strlen(renamed[i]));
+            json_object_object_add(v, strbuf_str(&sb), moved);
+            strbuf_release(&sb);
+            free(renamed[i]);
+        }
+        free(renamed);
+        return NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
+struct json_object *redact_json(struct json_object *v, size_t *count)
+{
+    size_t n = 0;
+    if (v && redact_count() > 0) {
+        struct json_object *r = walk(v, &n);
+        if (r) {
+            json_object_put(v);
+            v = r;
+        }
+    }
+    if (count)
+        *count = n;
+    return v;
+}
