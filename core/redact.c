@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "textsafe.h"
 #include "xalloc.h"
 
 /* base64 cores: [alphabet][offset mod 3]; a core shorter than this is not
@@ -15,6 +16,9 @@
 /* choice points kept while matching a secret whose '%' or '\' may be
  * literal or the start of an escape */
 #define MAX_CHOICES 16
+/* a text that ends with at least this many bytes of a secret's start is
+ * masked there: it was cut inside the secret */
+#define PARTIAL_MIN 8
 
 enum { B64_STD, B64_URL, B64_ALPHABETS };
 
@@ -173,6 +177,7 @@ static size_t escaped_len(const unsigned char *p, size_t left, unsigned char c)
  * Whether the secret starts at text[start], each of its bytes written as is
  * or escaped; the end of the match, or 0. A '%' or '\' of the secret can be
  * either; the escaped reading is tried first, the literal one on failure.
+ * The text may also end inside the secret, after PARTIAL_MIN of its bytes.
  */
 static size_t match_at(const unsigned char *text, size_t n, size_t start, const struct secret *s)
 {
@@ -195,6 +200,10 @@ static size_t match_at(const unsigned char *text, size_t n, size_t start, const 
         } else if (lit) {
             ti++;
         } else {
+            /* the text ends inside the secret: a message cut before it was
+             * masked (a plugin's snippet of an answer) keeps no part of it */
+            if (ti >= n && si >= PARTIAL_MIN)
+                return ti;
             if (n_choices == 0)
                 return 0;
             n_choices--;
@@ -357,7 +366,34 @@ void redact_copy(const char *text, char *out, size_t outlen)
     strbuf_release(&sb);
 }
 
+void redact_line(const char *text, char *out, size_t outlen)
+{
+    if (!outlen)
+        return;
+    struct strbuf masked = STRBUF_INIT, line = STRBUF_INIT;
+    redact_append(&masked, text, strlen(text));
+    textsafe_append(&line, strbuf_str(&masked), masked.len, TEXTSAFE_LINE);
+    size_t n = line.len < outlen - 1 ? line.len : outlen - 1;
+    while (n > 0 && n < line.len && ((unsigned char)line.buf[n] & 0xc0) == 0x80)
+        n--;
+    memcpy(out, strbuf_str(&line), n);
+    out[n] = '\0';
+    strbuf_release(&masked);
+    strbuf_release(&line);
+}
+
 /* --- JSON ---------------------------------------------------------------- */
+
+/* Whether text is exactly one registered secret. */
+static bool is_secret(const char *text, size_t len)
+{
+    bool found = false;
+    pthread_rwlock_rdlock(&lock);
+    for (size_t i = 0; i < n_secrets && !found; i++)
+        found = secrets[i].len == len && memcmp(secrets[i].value, text, len) == 0;
+    pthread_rwlock_unlock(&lock);
+    return found;
+}
 
 /* The masked copy of a string, or NULL when it holds no secret. */
 static struct json_object *masked_string(const char *s, size_t len, size_t *count)
@@ -381,8 +417,10 @@ static struct json_object *walk(struct json_object *v, size_t *count)
                              count);
     case json_type_int:
     case json_type_double: {
+        /* only a number that is a secret: digits of ids and times would
+         * otherwise match a short numeric secret by chance */
         const char *text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
-        if (!redact_found(text, strlen(text)))
+        if (!is_secret(text, strlen(text)))
             return NULL;
         (*count)++;
         return json_object_new_string(REDACT_MASK);

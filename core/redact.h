@@ -15,6 +15,9 @@
  *     so each secret registers the three offset-independent cores of its
  *     encoding, and a hit masks the whole base64 token around it.
  *
+ * A text that ends with the first 8 or more bytes of a secret is masked
+ * there too: it was cut in the middle of the secret before it got here.
+ *
  * Not covered (documented in docs/operations.md): secrets shorter than 4
  * bytes (they would mask ordinary words), hex or double encodings, and
  * non-ASCII characters written as JSON \u escapes.
@@ -51,8 +54,13 @@ size_t redact_append(struct strbuf *out, const char *text, size_t len);
 /* Mask the secrets of NUL-terminated `text` into out (outlen bytes, always
  * NUL-terminated; cut at outlen - 1 only after masking). */
 void redact_copy(const char *text, char *out, size_t outlen);
+/* A message from outside (an action's error, a provider's answer) as it
+ * may be stored and shown: secrets masked, control bytes escaped so that
+ * it stays one line (textsafe.h), then cut to fit out (outlen bytes, always
+ * NUL-terminated, never inside a UTF-8 character). */
+void redact_line(const char *text, char *out, size_t outlen);
 /* Mask every secret in a JSON value: string values, object keys, and
- * numbers whose text holds one (they become the string "****"). Consumes
+ * numbers that are a secret (they become the string "****"). Consumes
  * v (objects and arrays are changed in place and returned; a string or
  * number that held a secret is replaced) and returns the value to use;
  * *count (may be NULL) gets how many were masked. The value must not be

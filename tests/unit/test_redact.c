@@ -85,8 +85,14 @@ static void test_as_is(void **state)
     assert_masked("token " SECRET " echoed", "token **** echoed");
     assert_masked(SECRET SECRET, "********");
     assert_masked("{\"auth\":\"Bearer " SECRET "\"}", "{\"auth\":\"Bearer ****\"}");
-    assert_kept("sk_live_4eC39HqLyjWDarjtT1zdp7d"); /* one character short */
+    assert_kept("sk_live_4eC39HqLyjWDarjtT1zdp7dX"); /* its last character differs */
     assert_kept("an ordinary sentence with no secret in it");
+    /* a text cut inside the secret (a plugin's 200-byte snippet of an
+     * answer) keeps none of it, from 8 bytes of the secret on */
+    assert_masked("HTTP 401 denied sk_live_4eC39Hq", "HTTP 401 denied ****");
+    assert_masked("HTTP 401 denied sk%5Flive%5F", "HTTP 401 denied ****");
+    assert_kept("HTTP 401 denied sk_live");
+    assert_kept("sk_live_4eC39Hq and more text");
     /* short values are not registered: they would mask ordinary words */
     redact_add("abc", 3);
     assert_kept("abc");
