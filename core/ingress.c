@@ -179,10 +179,68 @@ static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
-static bool sensitive_header(const char *name)
+/* Headers that carry a credential or a signature: never stored, never in
+ * trigger.headers. A signature is not the secret, but with the body it is
+ * what an attacker needs to replay a request, and it proves nothing to a
+ * template. */
+static const char *const credential_headers[] = {
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "x-auth-token",
+    "x-access-token",
+    "x-gitlab-token",
+    "stripe-signature",
+    "x-slack-signature",
+    "x-shopify-hmac-sha256",
+    "shopify-hmac-sha256",
+    "x-hub-signature",
+    "x-hub-signature-256",
+    "webhook-signature",
+    "svix-signature",
+    "x-trello-webhook",
+    "x-twilio-signature",
+    "x-hubspot-signature",
+    "x-hubspot-signature-v3",
+    "x-hook-signature",
+    "x-hook-secret",
+    "x-wpforms-webhook-signature",
+    "x-signature",
+    "x-webhook-signature",
+    "x-mailgun-signature",
+    "x-square-signature",
+    "x-square-hmacsha256-signature",
+    "x-zm-signature",
+    "paypal-transmission-sig",
+    NULL,
+};
+
+/* Whether the trigger of a route was told to read a credential from this
+ * header or query parameter (http.webhook's signature_header, token_header,
+ * token_query, or a plugin's parameter of that kind). */
+static bool configured_credential(const struct hook_route *route, const char *name, bool query)
 {
-    return strcasecmp(name, "authorization") == 0 || strcasecmp(name, "cookie") == 0 ||
-           strcasecmp(name, "proxy-authorization") == 0;
+    static const char *const header_params[] = {"signature_header", "token_header", NULL};
+    static const char *const query_params[] = {"token_query", "signature_query", NULL};
+    const char *const *params = query ? query_params : header_params;
+    for (size_t w = 0; route && w < route->n; w++) {
+        struct json_object *st = route->workflows[w]->trigger_static, *v;
+        for (size_t i = 0; st && params[i]; i++)
+            if (json_object_object_get_ex(st, params[i], &v) &&
+                json_object_is_type(v, json_type_string) &&
+                strcasecmp(json_object_get_string(v), name) == 0)
+                return true;
+    }
+    return false;
+}
+
+static bool sensitive_header(const struct hook_route *route, const char *name, const char *value)
+{
+    for (size_t i = 0; credential_headers[i]; i++)
+        if (strcasecmp(name, credential_headers[i]) == 0)
+            return true;
+    return configured_credential(route, name, false) || log_has_secret(value);
 }
 
 /* Append "key": "value" with JSON escaping. */
@@ -206,9 +264,9 @@ static void add_pair(struct strbuf *sb, const char *key, size_t klen, const char
 
 /* The envelope of an event: what trigger.* reads, minus credentials.
  * Written directly as JSON text: it is built for every request. */
-static char *make_envelope(const char *method, const char *path, const char *hook,
-                           const struct sb_header *q, size_t nq, const struct sb_header *h,
-                           size_t nh, const char *remote)
+static char *make_envelope(const struct hook_route *route, const char *method, const char *path,
+                           const char *hook, const struct sb_header *q, size_t nq,
+                           const struct sb_header *h, size_t nh, const char *remote)
 {
     struct strbuf sb = STRBUF_INIT;
     strbuf_grow(&sb, 512);
@@ -223,7 +281,7 @@ static char *make_envelope(const char *method, const char *path, const char *hoo
     strbuf_addstr(&sb, ",\"headers\":{");
     bool first = true;
     for (size_t i = 0; i < nh; i++) {
-        if (sensitive_header(h[i].name) || log_has_secret(h[i].value))
+        if (sensitive_header(route, h[i].name, h[i].value))
             continue;
         /* a repeated header keeps its first value */
         bool seen = false;
@@ -239,7 +297,7 @@ static char *make_envelope(const char *method, const char *path, const char *hoo
     strbuf_addstr(&sb, "},\"query\":{");
     first = true;
     for (size_t i = 0; i < nq; i++) {
-        if (log_has_secret(q[i].value))
+        if (configured_credential(route, q[i].name, true) || log_has_secret(q[i].value))
             continue;
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
@@ -394,7 +452,7 @@ static enum MHD_Result handle_hook(struct request *r, const char *method, const 
         return send_answer(r->conn, in, 200, "application/json", "{\"status\": \"ignored\"}\n", 22,
                            NULL);
     }
-    r->envelope = make_envelope(method, path, hook, query, qc.n, headers, hc.n, remote);
+    r->envelope = make_envelope(route, method, path, hook, query, qc.n, headers, hc.n, remote);
     atomic_store(&r->pending, (int)r->rx.n_events);
     r->state = REQ_WAITING;
     MHD_suspend_connection(r->conn);

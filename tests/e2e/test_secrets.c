@@ -5,7 +5,9 @@
  * bytes. After the runs, no form of the token is in the store's files, in
  * `show`, `show --json`, `runs`, /admin/runs/N, the engine's log, or the
  * output of `fire` and `fire --dry-run`. What an older engine stored is
- * masked on the way out too (show and the admin API).
+ * masked on the way out too (show and the admin API). An inbound
+ * webhook's credentials and signatures are neither stored nor seen by
+ * templates.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sqlite3.h>
 
 #include "standin.h"
@@ -25,8 +28,10 @@
 /* with the characters that encoders change: / + = & */
 #define TOKEN "tok/8fQ+3xZ=Lm4&Pw7vR2qK"
 #define ADMIN "adm-5c1e0b9d7f2a4e68"
+#define HOOK_SECRET "hook-key-0d3f5a7c9e1b"
 
-static const char *const env[] = {"SB_TEST_API_TOKEN=" TOKEN, "SB_TEST_ADMIN=" ADMIN, NULL};
+static const char *const env[] = {"SB_TEST_API_TOKEN=" TOKEN, "SB_TEST_ADMIN=" ADMIN,
+                                  "SB_TEST_HOOK_SECRET=" HOOK_SECRET, NULL};
 
 static struct sb_proc proc;
 static struct standin *api;
@@ -156,6 +161,23 @@ static int setup(void **state)
                         "[step call]\nuse = http.request\nmethod = POST\nurl = %s/deny\n"
                         "header.Authorization = Bearer ${env:SB_TEST_API_TOKEN}\nbody = {}\n",
                         base);
+    /* inbound: a signature in a header of the workflow's choosing, and a
+     * step that writes what templates see of the request */
+    sbp_write_workflowf(&proc, "inbound",
+                        "[trigger]\nuse = http.webhook\nverify = hmac\n"
+                        "secret = ${env:SB_TEST_HOOK_SECRET}\nsignature_header = X-Custom-Sig\n"
+                        "signature_prefix = sha256=\nid_path = id\n\n"
+                        "[step keep]\nuse = log.append\nfile = %s/seen.jsonl\n"
+                        "json = {\"headers\": {{ trigger.headers | json }}, "
+                        "\"query\": {{ trigger.query | json }}}\n",
+                        proc.dir);
+    sbp_write_workflowf(&proc, "tokq",
+                        "[trigger]\nuse = http.webhook\nverify = token\n"
+                        "secret = ${env:SB_TEST_HOOK_SECRET}\ntoken_query = key\nid_path = id\n\n"
+                        "[step keep]\nuse = log.append\nfile = %s/seen.jsonl\n"
+                        "json = {\"headers\": {{ trigger.headers | json }}, "
+                        "\"query\": {{ trigger.query | json }}}\n",
+                        proc.dir);
     return sbp_start(&proc, env);
 }
 
@@ -356,12 +378,91 @@ static void test_stored_before_masking_is_masked_when_shown(void **state)
     free(out);
 }
 
+static void test_inbound_credentials_not_kept(void **state)
+{
+    (void)state;
+    const char body[] = "{\"id\": \"in1\", \"n\": 1}";
+    unsigned char mac[32];
+    unsigned int mac_len = 0;
+    HMAC(EVP_sha256(), HOOK_SECRET, (int)strlen(HOOK_SECRET), (const unsigned char *)body,
+         strlen(body), mac, &mac_len);
+    char sig[128] = "X-Custom-Sig: sha256=";
+    for (unsigned int i = 0; i < mac_len; i++)
+        snprintf(sig + strlen(sig), 3, "%02x", mac[i]);
+    const char *const headers[] = {"Content-Type: application/json",
+                                   sig,
+                                   "Authorization: Basic dXNlcjpjcmVkLTExMQ==",
+                                   "Proxy-Authorization: Basic cHJveHk6Y3JlZC0yMjI=",
+                                   "Cookie: session=cred-333",
+                                   "Stripe-Signature: t=1,v1=cred444",
+                                   "X-Hub-Signature-256: sha256=cred555",
+                                   "X-Slack-Signature: v0=cred666",
+                                   "X-Request-Id: req-42",
+                                   NULL};
+    assert_int_equal(sbp_hook_request(&proc, "POST", "inbound?page=2", headers, body, NULL), 200);
+    /* headers[1], the signature, is an ordinary header to tokq: not sent */
+    const char *const tokq_headers[] = {"Content-Type: application/json",
+                                        headers[2],
+                                        headers[3],
+                                        headers[4],
+                                        headers[5],
+                                        headers[6],
+                                        headers[7],
+                                        NULL};
+    assert_int_equal(sbp_hook_request(&proc, "POST", "tokq?key=" HOOK_SECRET "&page=3",
+                                      tokq_headers, "{\"id\": \"in2\"}", NULL),
+                     200);
+    assert_true(sbp_wait_runs(&proc, "inbound", "succeeded", 1, 15000));
+    assert_true(sbp_wait_runs(&proc, "tokq", "succeeded", 1, 15000));
+    /* what templates saw: the ordinary header and query, nothing else */
+    char path[400];
+    snprintf(path, sizeof(path), "%s/seen.jsonl", proc.dir);
+    size_t len;
+    char *seen = read_whole(path, &len);
+    assert_non_null(seen);
+    assert_non_null(strstr(seen, "\"x-request-id\":\"req-42\""));
+    assert_non_null(strstr(seen, "\"page\":\"2\""));
+    assert_non_null(strstr(seen, "\"page\":\"3\""));
+    const char *const kept_out[] = {"cred-",
+                                    "cred4",
+                                    "cred5",
+                                    "cred6",
+                                    "dXNlcjpjcmVkLTExMQ",
+                                    "cHJveHk6Y3JlZC0yMjI",
+                                    sig + 21,
+                                    HOOK_SECRET,
+                                    "authorization",
+                                    "cookie",
+                                    "signature",
+                                    "x-custom-sig",
+                                    "\"key\"",
+                                    NULL};
+    for (size_t i = 0; kept_out[i]; i++) {
+        if (strstr(seen, kept_out[i]))
+            fail_msg("'%s' reached a template: %s", kept_out[i], seen);
+    }
+    free(seen);
+    /* and the store never had them */
+    const char *suffixes[] = {"", "-wal"};
+    for (size_t i = 0; i < 2; i++) {
+        char file[400];
+        snprintf(file, sizeof(file), "%s%s", proc.store, suffixes[i]);
+        char *bytes = read_whole(file, &len);
+        for (size_t k = 0; kept_out[k] && k < 8; k++)
+            for (size_t at = 0; bytes && at + strlen(kept_out[k]) <= len; at++)
+                if (memcmp(bytes + at, kept_out[k], strlen(kept_out[k])) == 0)
+                    fail_msg("'%s' is in %s", kept_out[k], file);
+        free(bytes);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_outputs_and_errors_masked_everywhere),
         cmocka_unit_test(test_fire_masks_what_it_prints),
         cmocka_unit_test(test_stored_before_masking_is_masked_when_shown),
+        cmocka_unit_test(test_inbound_credentials_not_kept),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
