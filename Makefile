@@ -28,7 +28,7 @@ build: deps
 	@umask 022; cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	@mkdir -p var
+	@mkdir -p -m 700 var
 	./$(BUILD)/switchboard run -c $(CONFIG)
 
 test: build
