@@ -18,6 +18,7 @@
 #include "dispatcher.h"
 #include "engine.h"
 #include "log.h"
+#include "payload_check.h"
 #include "strbuf.h"
 #include "workflow.h"
 #include "xalloc.h"
@@ -367,6 +368,41 @@ static enum MHD_Result answer_stored(struct request *r)
     return rc;
 }
 
+/*
+ * The text each event will be stored as, checked to come back whole when
+ * the dispatcher reads it (payload_check.h): nothing is acknowledged that
+ * would run with less than was sent. -1 with the reason in r->answer (a
+ * 400 for the sender) when one cannot.
+ */
+static int prepare_payloads(struct request *r)
+{
+    for (size_t i = 0; i < r->rx.n_events; i++) {
+        struct sb_event_rec *ev = &r->rx.events[i];
+        struct pending_event *pe = &r->events[i];
+        if (ev->payload_json_borrowed) {
+            pe->payload_ref = ev->payload_json_borrowed; /* the body itself */
+        } else if (ev->payload_json) {
+            pe->payload = ev->payload_json;
+            ev->payload_json = NULL;
+        } else {
+            pe->payload = xstrdup(json_object_to_json_string_ext(
+                ev->payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        }
+        const char *text = pe->payload ? pe->payload : pe->payload_ref;
+        /* the body's own length: a NUL byte in it must not hide the rest */
+        size_t len = text == r->body.buf ? r->body.len : strlen(text);
+        char why[160];
+        if (payload_check(text, len, why, sizeof(why)) < 0) {
+            free(r->answer);
+            r->answer = xasprintf("the body cannot be stored and read back whole: %s", why);
+            log_write(SB_LOG_INFO, "ingress", "rejected /hooks/%s: %s", r->route->path, r->answer);
+            atomic_fetch_add(&r->in->rejected, 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* The body is in: verify through the trigger, store, and suspend until the
  * commit. */
 static enum MHD_Result handle_hook(struct request *r, const char *method, const char *hook)
@@ -452,11 +488,13 @@ static enum MHD_Result handle_hook(struct request *r, const char *method, const 
         return send_answer(r->conn, in, 200, "application/json", "{\"status\": \"ignored\"}\n", 22,
                            NULL);
     }
+    r->events = xcalloc(r->rx.n_events, sizeof(*r->events));
+    if (prepare_payloads(r) < 0)
+        return send_error(r->conn, in, 400, r->answer, NULL);
     r->envelope = make_envelope(route, method, path, hook, query, qc.n, headers, hc.n, remote);
     atomic_store(&r->pending, (int)r->rx.n_events);
     r->state = REQ_WAITING;
     MHD_suspend_connection(r->conn);
-    r->events = xcalloc(r->rx.n_events, sizeof(*r->events));
     for (size_t i = 0; i < r->rx.n_events; i++) {
         struct sb_event_rec *ev = &r->rx.events[i];
         struct pending_event *pe = &r->events[i];
@@ -467,15 +505,6 @@ static enum MHD_Result handle_hook(struct request *r, const char *method, const 
             ev->id = xstrdup(gen);
         }
         pe->source = ev->source ? xstrdup(ev->source) : xasprintf("%s:%s", t->full_name, hook);
-        if (ev->payload_json_borrowed) {
-            pe->payload_ref = ev->payload_json_borrowed; /* the body itself */
-        } else if (ev->payload_json) {
-            pe->payload = ev->payload_json;
-            ev->payload_json = NULL;
-        } else {
-            pe->payload = xstrdup(json_object_to_json_string_ext(
-                ev->payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        }
         pe->wf_names = xcalloc(route->n, sizeof(char *));
         pe->wf_hashes = xcalloc(route->n, sizeof(char *));
         size_t n = 0;
