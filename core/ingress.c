@@ -1,6 +1,7 @@
 #include "ingress.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <microhttpd.h>
@@ -17,6 +19,7 @@
 #include "crypto.h"
 #include "dispatcher.h"
 #include "engine.h"
+#include "listen_owner.h"
 #include "log.h"
 #include "payload_check.h"
 #include "strbuf.h"
@@ -726,6 +729,40 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_write(SB_LOG_DEBUG, "http", "%s", buf);
 }
 
+/*
+ * Why the server could not listen. The address is bound without
+ * SO_REUSEPORT, so a second engine on an address in use fails here instead
+ * of splitting the webhooks between two stores; the message names the
+ * process that holds the port when it can be found. Returns -1.
+ */
+static int listen_error(const struct config *cfg, const struct addrinfo *ai)
+{
+    int err = 0;
+    int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+    if (fd >= 0) {
+        int on = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+            err = errno;
+        close(fd);
+    }
+    if (err == EADDRINUSE) {
+        char owner[300];
+        listen_owner_describe(cfg->listen_port, owner, sizeof(owner));
+        return error("cannot listen on %s:%d: the address is in use%s%s; two engines on one "
+                     "address would split the webhooks between their stores: stop the other "
+                     "one, or set another [server] listen address",
+                     cfg->listen_host, cfg->listen_port, owner[0] ? " by " : "", owner);
+    }
+    if (err) {
+        char msg[128];
+        strerror_r(err, msg, sizeof(msg));
+        return error("cannot listen on %s:%d: %s", cfg->listen_host, cfg->listen_port, msg);
+    }
+    return error("cannot listen on %s:%d (see the messages above)", cfg->listen_host,
+                 cfg->listen_port);
+}
+
 int ingress_start(struct engine *e, struct ingress **out, int *port_out)
 {
     const struct config *cfg = &e->app->cfg;
@@ -751,14 +788,14 @@ int ingress_start(struct engine *e, struct ingress **out, int *port_out)
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)((cfg->conn_timeout_ms + 999) / 1000),
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header + 8192,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
-    freeaddrinfo(ai);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header + 8192, MHD_OPTION_END);
     if (!in->daemon) {
         free(in);
-        return error("cannot listen on %s:%d (in use, or not an address of this host?)",
-                     cfg->listen_host, cfg->listen_port);
+        int rc = listen_error(cfg, ai);
+        freeaddrinfo(ai);
+        return rc;
     }
+    freeaddrinfo(ai);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(in->daemon, MHD_DAEMON_INFO_BIND_PORT);
     *port_out = info ? (int)info->port : cfg->listen_port;
     *out = in;
