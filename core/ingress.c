@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "admin.h"
+#include "conn_deadline.h"
 #include "crypto.h"
 #include "dispatcher.h"
 #include "engine.h"
@@ -31,6 +32,7 @@
 
 struct ingress {
     struct MHD_Daemon *daemon;
+    struct conn_deadlines *deadlines; /* [server] header_timeout */
     struct engine *engine;
     atomic_int in_flight;
     /* counters for /metrics */
@@ -155,9 +157,10 @@ static void request_free(struct request *r)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
+    struct ingress *in = cls;
     (void)toe;
+    /* a kept-alive connection has header_timeout for its next request */
+    conn_deadlines_request_done(in->deadlines, conn);
     request_free(*con_cls);
     *con_cls = NULL;
 }
@@ -602,6 +605,9 @@ void ingress_metrics(struct ingress *in, struct strbuf *sb)
                 (long long)atomic_load(&in->events_duplicate));
     strbuf_addf(sb, "switchboard_events_total{result=\"rejected\"} %lld\n",
                 (long long)atomic_load(&in->rejected));
+    strbuf_addstr(sb, "# TYPE switchboard_http_header_timeouts_total counter\n");
+    strbuf_addf(sb, "switchboard_http_header_timeouts_total %lld\n",
+                (long long)conn_deadlines_closed(in->deadlines));
 }
 
 /* --- the access handler ------------------------------------------------- */
@@ -644,6 +650,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct engine *e = in->engine;
     if (!r) /* no URI callback ran: cannot happen with MHD_OPTION_URI_LOG_CALLBACK */
         return MHD_NO;
+    /* the headers are in: header_timeout no longer applies to this request
+     * (the body has its own limit, [server] timeout) */
+    conn_deadlines_headers_done(conn);
     if (r->state == REQ_DONE)
         return answer_stored(r);
     if (r->state == REQ_WAITING)
@@ -776,6 +785,12 @@ int ingress_start(struct engine *e, struct ingress **out, int *port_out)
         return error("cannot resolve listen address '%s': %s", cfg->listen_host, gai_strerror(gai));
     struct ingress *in = xcalloc(1, sizeof(*in));
     in->engine = e;
+    in->deadlines = conn_deadlines_new(cfg->header_timeout_ms);
+    if (!in->deadlines) {
+        freeaddrinfo(ai);
+        free(in);
+        return error("cannot start the thread that enforces [server] header_timeout");
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
@@ -784,12 +799,14 @@ int ingress_start(struct engine *e, struct ingress **out, int *port_out)
     in->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, in, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_URI_LOG_CALLBACK, on_uri, in,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, in, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, in, MHD_OPTION_NOTIFY_CONNECTION,
+        conn_deadlines_notify, in->deadlines, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)((cfg->conn_timeout_ms + 999) / 1000),
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header + 8192, MHD_OPTION_END);
     if (!in->daemon) {
+        conn_deadlines_free(in->deadlines);
         free(in);
         int rc = listen_error(cfg, ai);
         freeaddrinfo(ai);
@@ -825,5 +842,6 @@ void ingress_stop(struct ingress *in)
         return;
     if (in->daemon)
         MHD_stop_daemon(in->daemon);
+    conn_deadlines_free(in->deadlines);
     free(in);
 }
