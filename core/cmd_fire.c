@@ -138,6 +138,14 @@ static char *read_all(FILE *f)
     return strbuf_detach(&sb, NULL);
 }
 
+/* Text from the event as one line (control bytes escaped). Caller frees. */
+static char *one_line(const char *text)
+{
+    struct strbuf sb = STRBUF_INIT;
+    textsafe_append(&sb, text, strlen(text), TEXTSAFE_LINE);
+    return strbuf_detach(&sb, NULL);
+}
+
 static int64_t fire_now(void *ctx)
 {
     (void)ctx;
@@ -221,13 +229,19 @@ int cmd_fire(struct cli *cli)
     struct out_filter filter;
     filter_start(&filter);
     struct exec_env env = {.hooks = &hooks, .dry_run = cli->dry_run, .report = stdout};
+    /* the id and type come from the event: one line each, whatever they hold */
+    char *safe_id = one_line(idbuf), *safe_type = one_line(type);
     printf("firing %s%s on event %s (%s)\n\n", wf->name,
-           cli->dry_run ? " (dry run: nothing is sent)" : "", idbuf, type);
+           cli->dry_run ? " (dry run: nothing is sent)" : "", safe_id, safe_type);
+    free(safe_id);
+    free(safe_type);
     fflush(stdout);
     struct exec_result res;
     exec_run(&env, wf, &r, &res);
     json_object_put(r.envelope);
-    printf("result: %s%s%s\n", res.status, res.error[0] ? ": " : "", res.error);
+    char *safe_error = one_line(res.error);
+    printf("result: %s%s%s\n", res.status, res.error[0] ? ": " : "", safe_error);
+    free(safe_error);
     rc = strcmp(res.status, "succeeded") == 0 || strcmp(res.status, "skipped") == 0 ? 0 : -1;
     if (rc < 0 && !cli->opt_event)
         printf("\nhint: no --event was given, so the event was {}; save a sample payload as "

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "payload_check.h"
 #include "strbuf.h"
+#include "textsafe.h"
 #include "workflow.h"
 #include "xalloc.h"
 
@@ -98,6 +99,16 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, struct ingress *
     return rc;
 }
 
+/* Append text as a JSON string's contents with every control escaped
+ * (C1 too), so that an answer shown in a terminal cannot drive it. */
+static void add_json_text(struct strbuf *sb, const char *text)
+{
+    struct strbuf esc = STRBUF_INIT;
+    strbuf_add_json_escaped(&esc, text, strlen(text));
+    textsafe_append(sb, strbuf_str(&esc), esc.len, TEXTSAFE_JSON);
+    strbuf_release(&esc);
+}
+
 /* {"error": "..."}: short, and never holds a secret (redacted anyway). */
 static enum MHD_Result send_error(struct MHD_Connection *conn, struct ingress *in, int status,
                                   const char *msg, const char *allow)
@@ -106,7 +117,7 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, struct ingress *i
     log_redact(msg, red, sizeof(red));
     struct strbuf sb = STRBUF_INIT;
     strbuf_addstr(&sb, "{\"error\": \"");
-    strbuf_add_json_escaped(&sb, red, strlen(red));
+    add_json_text(&sb, red);
     strbuf_addstr(&sb, "\"}\n");
     enum MHD_Result rc = send_answer(conn, in, status, "application/json", sb.buf, sb.len, allow);
     strbuf_release(&sb);
@@ -362,7 +373,7 @@ static enum MHD_Result answer_stored(struct request *r)
     struct strbuf sb = STRBUF_INIT;
     const char *id = r->events[0].append.event_id;
     strbuf_addf(&sb, "{\"status\": \"%s\", \"id\": \"", stored ? "accepted" : "duplicate");
-    strbuf_add_json_escaped(&sb, id, strlen(id));
+    add_json_text(&sb, id);
     strbuf_addf(&sb, "\", \"runs\": %zu", runs);
     if (r->rx.n_events > 1)
         strbuf_addf(&sb, ", \"events\": %zu, \"duplicates\": %zu", r->rx.n_events, dup);
