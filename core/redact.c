@@ -33,6 +33,32 @@ static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct secret *secrets;
 static size_t n_secrets, cap_secrets;
 
+/*
+ * The index the scan uses, rebuilt when a secret is added: which secrets
+ * can start at a byte (as is, or escaped: every secret can start at '%' or
+ * '\\', one that starts with a space at '+'), and a hash table of the
+ * base64 cores by their first four bytes. One pass over a text then looks
+ * at each byte once, whatever the number of secrets.
+ */
+struct core_ref {
+    uint32_t key; /* the first four bytes */
+    const char *text;
+    size_t len;
+    int alphabet;
+};
+
+static struct {
+    size_t *by_first[256];
+    size_t n_first[256];
+    size_t *spaced;
+    size_t n_spaced;
+    struct core_ref *cores;
+    size_t n_cores;
+    uint32_t *slots; /* core index + 1; 0 is empty */
+    size_t n_slots;  /* a power of two */
+    int slot_bits;
+} ix;
+
 static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* base64 of data without padding, in `alphabet` 0 (std) or 1 (URL-safe).
@@ -84,6 +110,72 @@ static char *b64_core(const char *value, size_t len, size_t shift, int alphabet,
     return enc;
 }
 
+static uint32_t load4(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static size_t slot_of(uint32_t key)
+{
+    return (size_t)((key * 0x9e3779b1u) >> (32 - ix.slot_bits));
+}
+
+static void index_release(void)
+{
+    for (size_t c = 0; c < 256; c++)
+        free(ix.by_first[c]);
+    free(ix.spaced);
+    free(ix.cores);
+    free(ix.slots);
+    memset(&ix, 0, sizeof(ix));
+}
+
+/* Under the write lock. */
+static void index_build(void)
+{
+    index_release();
+    size_t cap_first[256] = {0}, cap_spaced = 0;
+    for (size_t k = 0; k < n_secrets; k++) {
+        unsigned char c = (unsigned char)secrets[k].value[0];
+        XGROW(ix.by_first[c], cap_first[c], ix.n_first[c] + 1);
+        ix.by_first[c][ix.n_first[c]++] = k;
+        if (c == ' ') {
+            XGROW(ix.spaced, cap_spaced, ix.n_spaced + 1);
+            ix.spaced[ix.n_spaced++] = k;
+        }
+    }
+    size_t cap_cores = 0;
+    for (size_t k = 0; k < n_secrets; k++) {
+        for (int a = 0; a < B64_ALPHABETS; a++) {
+            for (size_t shift = 0; shift < 3; shift++) {
+                if (!secrets[k].core[a][shift])
+                    continue;
+                XGROW(ix.cores, cap_cores, ix.n_cores + 1);
+                struct core_ref *r = &ix.cores[ix.n_cores++];
+                r->text = secrets[k].core[a][shift];
+                r->len = secrets[k].core_len[a][shift];
+                r->key = load4(r->text);
+                r->alphabet = a;
+            }
+        }
+    }
+    if (!ix.n_cores)
+        return;
+    ix.slot_bits = 4;
+    while (((size_t)1 << ix.slot_bits) < ix.n_cores * 2)
+        ix.slot_bits++;
+    ix.n_slots = (size_t)1 << ix.slot_bits;
+    ix.slots = xcalloc(ix.n_slots, sizeof(*ix.slots));
+    for (size_t j = 0; j < ix.n_cores; j++) {
+        size_t h = slot_of(ix.cores[j].key);
+        while (ix.slots[h])
+            h = (h + 1) & (ix.n_slots - 1);
+        ix.slots[h] = (uint32_t)(j + 1);
+    }
+}
+
 void redact_add(const char *value, size_t len)
 {
     if (!value || len < REDACT_MIN_LEN)
@@ -103,6 +195,7 @@ void redact_add(const char *value, size_t len)
     for (int a = 0; a < B64_ALPHABETS; a++)
         for (size_t k = 0; k < 3; k++)
             s->core[a][k] = b64_core(value, len, k, a, &s->core_len[a][k]);
+    index_build();
     pthread_rwlock_unlock(&lock);
 }
 
@@ -118,6 +211,7 @@ void redact_clear(void)
     free(secrets);
     secrets = NULL;
     n_secrets = cap_secrets = 0;
+    index_release();
     pthread_rwlock_unlock(&lock);
 }
 
@@ -173,6 +267,39 @@ static size_t escaped_len(const unsigned char *p, size_t left, unsigned char c)
     return 0;
 }
 
+/* The byte an escape at p (%XX or a JSON escape of an ASCII character)
+ * stands for, in *byte; false when there is no escape there. */
+static bool escape_at(const unsigned char *p, size_t left, unsigned char *byte)
+{
+    if (p[0] == '%') {
+        if (left < 3 || hexval(p[1]) < 0 || hexval(p[2]) < 0)
+            return false;
+        *byte = (unsigned char)(hexval(p[1]) * 16 + hexval(p[2]));
+        return true;
+    }
+    if (left < 2)
+        return false;
+    static const char from[] = "\"\\/nrtbf", to[] = "\"\\/\n\r\t\b\f";
+    const char *e = memchr(from, p[1], sizeof(from) - 1);
+    if (e) {
+        *byte = (unsigned char)to[e - from];
+        return true;
+    }
+    if (p[1] != 'u' || left < 6)
+        return false;
+    int v = 0;
+    for (size_t i = 2; i < 6; i++) {
+        int h = hexval(p[i]);
+        if (h < 0)
+            return false;
+        v = v * 16 + h;
+    }
+    if (v >= 0x80)
+        return false;
+    *byte = (unsigned char)v;
+    return true;
+}
+
 /*
  * Whether the secret starts at text[start], each of its bytes written as is
  * or escaped; the end of the match, or 0. A '%' or '\' of the secret can be
@@ -215,23 +342,6 @@ static size_t match_at(const unsigned char *text, size_t n, size_t start, const 
     return ti;
 }
 
-/* The first needle (nlen > 0 bytes) in hay, or NULL (memmem is not
- * POSIX). */
-static const unsigned char *find_bytes(const unsigned char *hay, size_t n, const char *needle,
-                                       size_t nlen)
-{
-    const unsigned char *end = hay + n;
-    while ((size_t)(end - hay) >= nlen) {
-        const unsigned char *p = memchr(hay, needle[0], (size_t)(end - hay) - nlen + 1);
-        if (!p)
-            return NULL;
-        if (memcmp(p, needle, nlen) == 0)
-            return p;
-        hay = p + 1;
-    }
-    return NULL;
-}
-
 static bool b64_char(unsigned char c, int alphabet)
 {
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
@@ -256,55 +366,83 @@ static void spans_add(struct spans *sp, size_t start, size_t end)
     sp->n++;
 }
 
-/* Collect the spans of text that hold a secret (under the read lock); with
- * first_only, stop at the first. */
+/* A scan's progress per secret and per core: a match is not looked for
+ * again inside the previous one. */
+struct scan {
+    const unsigned char *text;
+    size_t n;
+    struct spans *sp;
+    size_t *next_secret, *next_core;
+};
+
+/* Whether secret k matches at i (recorded in the spans). */
+static bool try_secret(struct scan *sc, size_t k, size_t i)
+{
+    if (i < sc->next_secret[k])
+        return false;
+    size_t end = match_at(sc->text, sc->n, i, &secrets[k]);
+    if (!end)
+        return false;
+    spans_add(sc->sp, i, end);
+    sc->next_secret[k] = end;
+    return true;
+}
+
+/* Whether a base64 core starts at i (its whole token recorded). */
+static bool try_cores(struct scan *sc, size_t i)
+{
+    uint32_t key = load4(sc->text + i);
+    bool hit = false;
+    for (size_t h = slot_of(key); ix.slots[h]; h = (h + 1) & (ix.n_slots - 1)) {
+        size_t j = ix.slots[h] - 1;
+        const struct core_ref *r = &ix.cores[j];
+        if (r->key != key || i < sc->next_core[j] || r->len > sc->n - i ||
+            memcmp(sc->text + i, r->text, r->len) != 0)
+            continue;
+        /* the whole base64 token around it: its other characters carry
+         * bits of the secret too */
+        size_t start = i, end = i + r->len;
+        while (start > 0 && b64_char(sc->text[start - 1], r->alphabet))
+            start--;
+        while (end < sc->n && b64_char(sc->text[end], r->alphabet))
+            end++;
+        while (end < sc->n && sc->text[end] == '=')
+            end++;
+        spans_add(sc->sp, start, end);
+        sc->next_core[j] = end;
+        hit = true;
+    }
+    return hit;
+}
+
+/* Collect the spans of text that hold a secret (under the read lock), in
+ * one pass; with first_only, stop at the first. */
 static void find_spans(const unsigned char *text, size_t n, struct spans *sp, bool first_only)
 {
-    for (size_t k = 0; k < n_secrets; k++) {
-        const struct secret *s = &secrets[k];
-        unsigned char first = (unsigned char)s->value[0];
-        for (size_t i = 0; i < n;) {
-            unsigned char c = text[i];
-            size_t end = 0;
-            if (c == first || c == '%' || c == '\\' || (c == '+' && first == ' '))
-                end = match_at(text, n, i, s);
-            if (!end) {
-                i++;
-                continue;
-            }
-            spans_add(sp, i, end);
-            if (first_only)
-                return;
-            i = end;
+    struct scan sc = {
+        .text = text,
+        .n = n,
+        .sp = sp,
+        .next_secret = xcalloc(n_secrets ? n_secrets : 1, sizeof(size_t)),
+        .next_core = xcalloc(ix.n_cores ? ix.n_cores : 1, sizeof(size_t)),
+    };
+    for (size_t i = 0; i < n && !(first_only && sp->n); i++) {
+        unsigned char c = text[i];
+        for (size_t k = 0; k < ix.n_first[c]; k++)
+            try_secret(&sc, ix.by_first[c][k], i);
+        unsigned char decoded;
+        if ((c == '%' || c == '\\') && escape_at(text + i, n - i, &decoded)) {
+            for (size_t k = 0; k < ix.n_first[decoded]; k++)
+                try_secret(&sc, ix.by_first[decoded][k], i);
+        } else if (c == '+') {
+            for (size_t k = 0; k < ix.n_spaced; k++)
+                try_secret(&sc, ix.spaced[k], i);
         }
-        for (int a = 0; a < B64_ALPHABETS; a++) {
-            for (size_t shift = 0; shift < 3; shift++) {
-                const char *core = s->core[a][shift];
-                size_t clen = s->core_len[a][shift];
-                if (!core || clen > n)
-                    continue;
-                const unsigned char *from = text;
-                const unsigned char *hit;
-                while ((hit = find_bytes(from, n - (size_t)(from - text), core, clen)) != NULL) {
-                    /* the whole base64 token around it: its other characters
-                     * carry bits of the secret too */
-                    size_t start = (size_t)(hit - text), end = start + clen;
-                    while (start > 0 && b64_char(text[start - 1], a))
-                        start--;
-                    while (end < n && b64_char(text[end], a))
-                        end++;
-                    while (end < n && text[end] == '=')
-                        end++;
-                    spans_add(sp, start, end);
-                    if (first_only)
-                        return;
-                    from = text + end;
-                    if ((size_t)(from - text) + clen > n)
-                        break;
-                }
-            }
-        }
+        if (ix.n_cores && n - i >= 4)
+            try_cores(&sc, i);
     }
+    free(sc.next_secret);
+    free(sc.next_core);
 }
 
 static int cmp_span(const void *a, const void *b)

@@ -52,16 +52,24 @@ static void add(const char *name, enum kind kind, const char *text, size_t len, 
     b->expect = expect;
 }
 
+/* Append text at *at in s (sized by the caller). */
+static void put(char *s, size_t *at, const char *text)
+{
+    size_t n = strlen(text);
+    memcpy(s + *at, text, n + 1);
+    *at += n;
+}
+
 /* n objects {"a": ...} around inner, as a JSON text */
 static char *nested_json(int n, const char *inner)
 {
-    size_t cap = (size_t)n * 8 + strlen(inner) + 1;
-    char *s = calloc(1, cap);
+    char *s = calloc(1, (size_t)n * 8 + strlen(inner) + 1);
+    size_t at = 0;
     for (int i = 0; i < n; i++)
-        strcat(s, "{\"a\":");
-    strcat(s, inner);
+        put(s, &at, "{\"a\":");
+    put(s, &at, inner);
     for (int i = 0; i < n; i++)
-        strcat(s, "}");
+        put(s, &at, "}");
     return s;
 }
 
@@ -69,10 +77,11 @@ static char *nested_json(int n, const char *inner)
 static char *nested_form(int n)
 {
     char *s = calloc(1, (size_t)n * 3 + 8);
-    strcat(s, "k");
+    size_t at = 0;
+    put(s, &at, "k");
     for (int i = 0; i < n; i++)
-        strcat(s, "[x]");
-    strcat(s, "=v");
+        put(s, &at, "[x]");
+    put(s, &at, "=v");
     return s;
 }
 
