@@ -31,8 +31,8 @@ static double run(const char *text, size_t len, int rounds)
 
 int main(int argc, char **argv)
 {
-    int n = argc > 1 ? atoi(argv[1]) : 20;
-    size_t mib = argc > 2 ? (size_t)atoi(argv[2]) : 4;
+    int n = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 20;
+    size_t mib = argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 4;
     char secret[64];
     for (int i = 0; i < n; i++) {
         snprintf(secret, sizeof(secret), "sk_live_%08dQx7Lm4PwvR2qK", i * 7919);
