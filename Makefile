@@ -28,7 +28,7 @@ build: deps
 	@umask 022; cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	@mkdir -p var
+	@mkdir -p -m 700 var
 	./$(BUILD)/switchboard run -c $(CONFIG)
 
 test: build
@@ -47,7 +47,7 @@ install: deps
 	@umask 022; cmake -S . -B build-install -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DSB_BUILD_TESTS=OFF \
 		-DSB_WERROR=$(SB_WERROR) >/dev/null
 	@umask 022; cmake --build build-install -j $(JOBS)
-	cmake --install build-install
+	@umask 022; cmake --install build-install
 
 format:
 	git ls-files -z -- '*.c' '*.h' | xargs -0 clang-format -i

@@ -11,7 +11,9 @@
 #include "dispatcher.h"
 #include "engine.h"
 #include "params.h"
+#include "redact.h"
 #include "store.h"
+#include "textsafe.h"
 #include "xalloc.h"
 
 static char *error_body(const char *msg)
@@ -23,12 +25,19 @@ static char *error_body(const char *msg)
     return s;
 }
 
+/* The answer's text (o is consumed): secrets masked (a second line of
+ * defence: outputs were masked before they were stored) and control bytes
+ * escaped, so the answer is valid UTF-8 JSON a dashboard can show as is. */
 static char *json_body(struct json_object *o)
 {
-    char *s = xasprintf("%s\n", json_object_to_json_string_ext(
-                                    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    o = redact_json(o, NULL);
+    struct strbuf sb = STRBUF_INIT;
+    const char *text =
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    textsafe_append(&sb, text, strlen(text), TEXTSAFE_JSON);
+    strbuf_addch(&sb, '\n');
     json_object_put(o);
-    return s;
+    return strbuf_detach(&sb, NULL);
 }
 
 /* Compare the bearer token with the configured one in constant time (over

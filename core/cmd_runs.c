@@ -10,11 +10,48 @@
 #include "commands.h"
 #include "engine.h"
 #include "params.h"
+#include "redact.h"
+#include "secret.h"
 #include "store.h"
+#include "textsafe.h"
+
+/* Text from the store as one safe line: secrets masked, control bytes
+ * escaped. Caller frees. */
+static char *safe_line(const char *text)
+{
+    struct strbuf masked = STRBUF_INIT, line = STRBUF_INIT;
+    redact_append(&masked, text, strlen(text));
+    textsafe_append(&line, strbuf_str(&masked), masked.len, TEXTSAFE_LINE);
+    strbuf_release(&masked);
+    return strbuf_detach(&line, NULL);
+}
+
+/* Print a JSON value (consumed) with its secrets masked and its control
+ * bytes escaped, so that it is safe for a terminal and still JSON. */
+static void print_json(struct json_object *v, int flags)
+{
+    v = redact_json(v, NULL);
+    textsafe_fputs(json_object_to_json_string_ext(v, flags | JSON_C_TO_STRING_NOSLASHESCAPE),
+                   TEXTSAFE_JSON, stdout);
+    json_object_put(v);
+}
+
+/* Print before, the value made a safe line, then after. */
+static void print_field(const char *before, const char *value, const char *after)
+{
+    char *v = safe_line(value);
+    fputs(before, stdout);
+    fputs(v, stdout);
+    fputs(after, stdout);
+    free(v);
+}
 
 static int open_store(struct cli *cli, struct app *app, struct store **s)
 {
     config_load(&app->cfg, &cli->ov, &app->diag);
+    /* what is stored was masked before it was stored; mask again what
+     * this process can resolve, in case an older engine stored it */
+    secret_register_dir(app->cfg.workflow_dir);
     if (!store_exists(app->cfg.store)) {
         fprintf(stderr,
                 "switchboard: no store at %s yet: nothing has run (the engine creates it on "
@@ -141,13 +178,18 @@ int cmd_runs(struct cli *cli)
             json_object_object_add(o, "next_attempt_at",
                                    next[0] ? json_object_new_string(next) : NULL);
             json_object_object_add(o, "error", r->error ? json_object_new_string(r->error) : NULL);
-            printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
-            json_object_put(o);
+            print_json(o, JSON_C_TO_STRING_PLAIN);
+            printf("\n");
         } else {
-            printf("%-6lld %-24s %-9s %3d  %-28s %s%s%s%s%s\n", (long long)r->id, r->workflow,
-                   r->status, r->attempts, r->event_id, updated, next[0] ? "  next " : "", next,
-                   r->error ? "  " : "", r->error ? r->error : "");
+            /* event ids and errors come from outside: masked and escaped */
+            char *event = safe_line(r->event_id), *error = safe_line(r->error ? r->error : "");
+            char *workflow = safe_line(r->workflow);
+            printf("%-6lld %-24s %-9s %3d  %-28s %s%s%s%s%s\n", (long long)r->id, workflow,
+                   r->status, r->attempts, event, updated, next[0] ? "  next " : "", next,
+                   r->error ? "  " : "", error);
+            free(event);
+            free(error);
+            free(workflow);
         }
     }
     store_runs_free(runs, n);
@@ -194,32 +236,38 @@ int cmd_show(struct cli *cli)
         fprintf(stderr, "switchboard show: no run %lld\n", (long long)id);
         goto out;
     }
+    /* masked once for both forms: what was stored before masking existed,
+     * or under a secret added since, does not reach the terminal */
+    o = redact_json(o, NULL);
     if (cli->json) {
-        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                             JSON_C_TO_STRING_NOSLASHESCAPE));
+        print_json(json_object_get(o), JSON_C_TO_STRING_PRETTY);
+        printf("\n");
     } else {
         struct json_object *ev = NULL, *steps = NULL, *log = NULL;
         json_object_object_get_ex(o, "event", &ev);
         json_object_object_get_ex(o, "steps", &steps);
         json_object_object_get_ex(o, "attempts_log", &log);
-        printf("run %lld  workflow %s  status %s  attempts %s\n", (long long)id, str(o, "workflow"),
-               str(o, "status"), str(o, "attempts"));
+        printf("run %lld  workflow ", (long long)id);
+        print_field("", str(o, "workflow"), "");
+        printf("  status %s  attempts %s\n", str(o, "status"), str(o, "attempts"));
         print_time("created  ", o, "created_at");
         print_time("\nupdated  ", o, "updated_at");
         printf("\n");
         if (*str(o, "error"))
-            printf("error    %s\n", str(o, "error"));
+            print_field("error    ", str(o, "error"), "\n");
         if (*str(o, "reason"))
-            printf("reason   %s\n", str(o, "reason"));
-        printf("\nevent %s (%s) from %s\n", str(ev, "id"), str(ev, "type"), str(ev, "source"));
+            print_field("reason   ", str(o, "reason"), "\n");
+        print_field("\nevent ", str(ev, "id"), "");
+        print_field(" (", str(ev, "type"), ")");
+        print_field(" from ", str(ev, "source"), "\n");
         struct json_object *payload = NULL;
         json_object_object_get_ex(ev, "payload", &payload);
-        printf("%s\n", json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PRETTY |
-                                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+        print_json(json_object_get(payload), JSON_C_TO_STRING_PRETTY);
+        printf("\n");
         for (size_t i = 0; steps && i < json_object_array_length(steps); i++) {
             struct json_object *st = json_object_array_get_idx(steps, i);
-            printf("\nstep %s: %s after %s attempt(s)", str(st, "name"), str(st, "status"),
-                   str(st, "attempts"));
+            print_field("\nstep ", str(st, "name"), ": ");
+            printf("%s after %s attempt(s)", str(st, "status"), str(st, "attempts"));
             struct json_object *a, *b;
             if (json_object_object_get_ex(st, "started_at", &a) && a &&
                 json_object_object_get_ex(st, "finished_at", &b) && b)
@@ -227,12 +275,13 @@ int cmd_show(struct cli *cli)
                        (long long)(json_object_get_int64(b) - json_object_get_int64(a)));
             printf("\n");
             if (*str(st, "error"))
-                printf("  error: %s\n", str(st, "error"));
+                print_field("  error: ", str(st, "error"), "\n");
             struct json_object *out = NULL;
-            if (json_object_object_get_ex(st, "output", &out) && out)
-                printf("  output: %s\n",
-                       json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN |
-                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+            if (json_object_object_get_ex(st, "output", &out) && out) {
+                printf("  output: ");
+                print_json(json_object_get(out), JSON_C_TO_STRING_PLAIN);
+                printf("\n");
+            }
         }
         if (log && json_object_array_length(log)) {
             printf("\nattempts:\n");
@@ -242,8 +291,14 @@ int cmd_show(struct cli *cli)
                 struct json_object *t;
                 if (json_object_object_get_ex(a, "started_at", &t) && t)
                     engine_iso8601(json_object_get_int64(t), at, sizeof(at));
-                printf("  %s  #%s %-12s %-9s %s\n", at, str(a, "attempt"), str(a, "step"),
-                       str(a, "status"), str(a, "error"));
+                printf("  %s  #%s ", at, str(a, "attempt"));
+                {
+                    char *step = safe_line(str(a, "step"));
+                    printf("%-12s ", step);
+                    free(step);
+                };
+                printf("%-9s ", str(a, "status"));
+                print_field("", str(a, "error"), "\n");
             }
         }
     }

@@ -41,6 +41,14 @@ static const struct sb_param server_keys[] = {
      .min = 1000,
      .max = 3600000,
      .help = "idle time after which a client connection is closed"},
+    {.name = "header_timeout",
+     .type = SB_PARAM_DURATION,
+     .def = "10s",
+     .min = 100,
+     .max = 3600000,
+     .help = "a request whose headers are not all in this long after the connection opened "
+             "(or after its previous request ended) is closed: slow senders cannot hold "
+             "connections"},
     {.name = "max_connections",
      .type = SB_PARAM_INT,
      .def = "1024",
@@ -348,6 +356,7 @@ int config_load(struct config *cfg, const struct config_overrides *ov, struct di
     cfg->max_body = get_int(values[0], "max_body");
     cfg->max_header = get_int(values[0], "max_header");
     cfg->conn_timeout_ms = get_int(values[0], "timeout");
+    cfg->header_timeout_ms = get_int(values[0], "header_timeout");
     cfg->max_connections = (int)get_int(values[0], "max_connections");
     cfg->max_connections_per_ip = (int)get_int(values[0], "max_connections_per_ip");
     cfg->server_threads = (int)get_int(values[0], "threads");

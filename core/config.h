@@ -33,6 +33,7 @@ struct config {
     int64_t max_body;   /* bytes */
     int64_t max_header; /* bytes */
     int64_t conn_timeout_ms;
+    int64_t header_timeout_ms; /* from connection open to the end of the headers */
     int max_connections;
     int max_connections_per_ip;
     int server_threads;

@@ -7,9 +7,12 @@
 
 #include <json-c/json.h>
 
+#include "payload_check.h"
 #include "xalloc.h"
 
-#define FORM_MAX_DEPTH 32
+/* a[b1]...[bN]=v puts v at JSON level N + 2 (the form is level 1, a
+ * level 2): keep it within what the store gives back whole */
+#define FORM_MAX_DEPTH (PAYLOAD_MAX_DEPTH - 2)
 #define FORM_MAX_FIELDS 10000
 
 static int hexval(char c)

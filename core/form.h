@@ -11,8 +11,9 @@
  * byte; keys with brackets nest (PHP/Rack style, literal or percent-encoded):
  * data[merges][FNAME]=x gives {"data":{"merges":{"FNAME":"x"}}}; a[]=1&a[]=2
  * and a[0]=1&a[1]=2 give arrays. A repeated plain key keeps the last value.
- * Caller owns the result; NULL when nesting is deeper than 32 or there are
- * more than 10000 fields.
+ * Caller owns the result; NULL when a key nests more than 30 brackets deep
+ * (its value would be deeper than the 32 levels the store gives back
+ * whole, payload_check.h) or there are more than 10000 fields.
  */
 struct json_object *form_decode(const char *body, size_t len);
 

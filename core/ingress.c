@@ -1,6 +1,7 @@
 #include "ingress.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -9,16 +10,21 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <microhttpd.h>
 
 #include "admin.h"
+#include "conn_deadline.h"
 #include "crypto.h"
 #include "dispatcher.h"
 #include "engine.h"
+#include "listen_owner.h"
 #include "log.h"
+#include "payload_check.h"
 #include "strbuf.h"
+#include "textsafe.h"
 #include "workflow.h"
 #include "xalloc.h"
 
@@ -27,6 +33,7 @@
 
 struct ingress {
     struct MHD_Daemon *daemon;
+    struct conn_deadlines *deadlines; /* [server] header_timeout */
     struct engine *engine;
     atomic_int in_flight;
     /* counters for /metrics */
@@ -92,6 +99,16 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, struct ingress *
     return rc;
 }
 
+/* Append text as a JSON string's contents with every control escaped
+ * (C1 too), so that an answer shown in a terminal cannot drive it. */
+static void add_json_text(struct strbuf *sb, const char *text)
+{
+    struct strbuf esc = STRBUF_INIT;
+    strbuf_add_json_escaped(&esc, text, strlen(text));
+    textsafe_append(sb, strbuf_str(&esc), esc.len, TEXTSAFE_JSON);
+    strbuf_release(&esc);
+}
+
 /* {"error": "..."}: short, and never holds a secret (redacted anyway). */
 static enum MHD_Result send_error(struct MHD_Connection *conn, struct ingress *in, int status,
                                   const char *msg, const char *allow)
@@ -100,7 +117,7 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, struct ingress *i
     log_redact(msg, red, sizeof(red));
     struct strbuf sb = STRBUF_INIT;
     strbuf_addstr(&sb, "{\"error\": \"");
-    strbuf_add_json_escaped(&sb, red, strlen(red));
+    add_json_text(&sb, red);
     strbuf_addstr(&sb, "\"}\n");
     enum MHD_Result rc = send_answer(conn, in, status, "application/json", sb.buf, sb.len, allow);
     strbuf_release(&sb);
@@ -151,9 +168,10 @@ static void request_free(struct request *r)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
+    struct ingress *in = cls;
     (void)toe;
+    /* a kept-alive connection has header_timeout for its next request */
+    conn_deadlines_request_done(in->deadlines, conn);
     request_free(*con_cls);
     *con_cls = NULL;
 }
@@ -179,10 +197,68 @@ static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
-static bool sensitive_header(const char *name)
+/* Headers that carry a credential or a signature: never stored, never in
+ * trigger.headers. A signature is not the secret, but with the body it is
+ * what an attacker needs to replay a request, and it proves nothing to a
+ * template. */
+static const char *const credential_headers[] = {
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "x-auth-token",
+    "x-access-token",
+    "x-gitlab-token",
+    "stripe-signature",
+    "x-slack-signature",
+    "x-shopify-hmac-sha256",
+    "shopify-hmac-sha256",
+    "x-hub-signature",
+    "x-hub-signature-256",
+    "webhook-signature",
+    "svix-signature",
+    "x-trello-webhook",
+    "x-twilio-signature",
+    "x-hubspot-signature",
+    "x-hubspot-signature-v3",
+    "x-hook-signature",
+    "x-hook-secret",
+    "x-wpforms-webhook-signature",
+    "x-signature",
+    "x-webhook-signature",
+    "x-mailgun-signature",
+    "x-square-signature",
+    "x-square-hmacsha256-signature",
+    "x-zm-signature",
+    "paypal-transmission-sig",
+    NULL,
+};
+
+/* Whether the trigger of a route was told to read a credential from this
+ * header or query parameter (http.webhook's signature_header, token_header,
+ * token_query, or a plugin's parameter of that kind). */
+static bool configured_credential(const struct hook_route *route, const char *name, bool query)
 {
-    return strcasecmp(name, "authorization") == 0 || strcasecmp(name, "cookie") == 0 ||
-           strcasecmp(name, "proxy-authorization") == 0;
+    static const char *const header_params[] = {"signature_header", "token_header", NULL};
+    static const char *const query_params[] = {"token_query", "signature_query", NULL};
+    const char *const *params = query ? query_params : header_params;
+    for (size_t w = 0; route && w < route->n; w++) {
+        struct json_object *st = route->workflows[w]->trigger_static, *v;
+        for (size_t i = 0; st && params[i]; i++)
+            if (json_object_object_get_ex(st, params[i], &v) &&
+                json_object_is_type(v, json_type_string) &&
+                strcasecmp(json_object_get_string(v), name) == 0)
+                return true;
+    }
+    return false;
+}
+
+static bool sensitive_header(const struct hook_route *route, const char *name, const char *value)
+{
+    for (size_t i = 0; credential_headers[i]; i++)
+        if (strcasecmp(name, credential_headers[i]) == 0)
+            return true;
+    return configured_credential(route, name, false) || log_has_secret(value);
 }
 
 /* Append "key": "value" with JSON escaping. */
@@ -206,9 +282,9 @@ static void add_pair(struct strbuf *sb, const char *key, size_t klen, const char
 
 /* The envelope of an event: what trigger.* reads, minus credentials.
  * Written directly as JSON text: it is built for every request. */
-static char *make_envelope(const char *method, const char *path, const char *hook,
-                           const struct sb_header *q, size_t nq, const struct sb_header *h,
-                           size_t nh, const char *remote)
+static char *make_envelope(const struct hook_route *route, const char *method, const char *path,
+                           const char *hook, const struct sb_header *q, size_t nq,
+                           const struct sb_header *h, size_t nh, const char *remote)
 {
     struct strbuf sb = STRBUF_INIT;
     strbuf_grow(&sb, 512);
@@ -223,7 +299,7 @@ static char *make_envelope(const char *method, const char *path, const char *hoo
     strbuf_addstr(&sb, ",\"headers\":{");
     bool first = true;
     for (size_t i = 0; i < nh; i++) {
-        if (sensitive_header(h[i].name) || log_has_secret(h[i].value))
+        if (sensitive_header(route, h[i].name, h[i].value))
             continue;
         /* a repeated header keeps its first value */
         bool seen = false;
@@ -239,7 +315,7 @@ static char *make_envelope(const char *method, const char *path, const char *hoo
     strbuf_addstr(&sb, "},\"query\":{");
     first = true;
     for (size_t i = 0; i < nq; i++) {
-        if (log_has_secret(q[i].value))
+        if (configured_credential(route, q[i].name, true) || log_has_secret(q[i].value))
             continue;
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
@@ -297,7 +373,7 @@ static enum MHD_Result answer_stored(struct request *r)
     struct strbuf sb = STRBUF_INIT;
     const char *id = r->events[0].append.event_id;
     strbuf_addf(&sb, "{\"status\": \"%s\", \"id\": \"", stored ? "accepted" : "duplicate");
-    strbuf_add_json_escaped(&sb, id, strlen(id));
+    add_json_text(&sb, id);
     strbuf_addf(&sb, "\", \"runs\": %zu", runs);
     if (r->rx.n_events > 1)
         strbuf_addf(&sb, ", \"events\": %zu, \"duplicates\": %zu", r->rx.n_events, dup);
@@ -307,6 +383,41 @@ static enum MHD_Result answer_stored(struct request *r)
     enum MHD_Result rc = send_answer(r->conn, in, 200, "application/json", sb.buf, sb.len, NULL);
     strbuf_release(&sb);
     return rc;
+}
+
+/*
+ * The text each event will be stored as, checked to come back whole when
+ * the dispatcher reads it (payload_check.h): nothing is acknowledged that
+ * would run with less than was sent. -1 with the reason in r->answer (a
+ * 400 for the sender) when one cannot.
+ */
+static int prepare_payloads(struct request *r)
+{
+    for (size_t i = 0; i < r->rx.n_events; i++) {
+        struct sb_event_rec *ev = &r->rx.events[i];
+        struct pending_event *pe = &r->events[i];
+        if (ev->payload_json_borrowed) {
+            pe->payload_ref = ev->payload_json_borrowed; /* the body itself */
+        } else if (ev->payload_json) {
+            pe->payload = ev->payload_json;
+            ev->payload_json = NULL;
+        } else {
+            pe->payload = xstrdup(json_object_to_json_string_ext(
+                ev->payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        }
+        const char *text = pe->payload ? pe->payload : pe->payload_ref;
+        /* the body's own length: a NUL byte in it must not hide the rest */
+        size_t len = text == r->body.buf ? r->body.len : strlen(text);
+        char why[160];
+        if (payload_check(text, len, why, sizeof(why)) < 0) {
+            free(r->answer);
+            r->answer = xasprintf("the body cannot be stored and read back whole: %s", why);
+            log_write(SB_LOG_INFO, "ingress", "rejected /hooks/%s: %s", r->route->path, r->answer);
+            atomic_fetch_add(&r->in->rejected, 1);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* The body is in: verify through the trigger, store, and suspend until the
@@ -394,11 +505,13 @@ static enum MHD_Result handle_hook(struct request *r, const char *method, const 
         return send_answer(r->conn, in, 200, "application/json", "{\"status\": \"ignored\"}\n", 22,
                            NULL);
     }
-    r->envelope = make_envelope(method, path, hook, query, qc.n, headers, hc.n, remote);
+    r->events = xcalloc(r->rx.n_events, sizeof(*r->events));
+    if (prepare_payloads(r) < 0)
+        return send_error(r->conn, in, 400, r->answer, NULL);
+    r->envelope = make_envelope(route, method, path, hook, query, qc.n, headers, hc.n, remote);
     atomic_store(&r->pending, (int)r->rx.n_events);
     r->state = REQ_WAITING;
     MHD_suspend_connection(r->conn);
-    r->events = xcalloc(r->rx.n_events, sizeof(*r->events));
     for (size_t i = 0; i < r->rx.n_events; i++) {
         struct sb_event_rec *ev = &r->rx.events[i];
         struct pending_event *pe = &r->events[i];
@@ -409,15 +522,6 @@ static enum MHD_Result handle_hook(struct request *r, const char *method, const 
             ev->id = xstrdup(gen);
         }
         pe->source = ev->source ? xstrdup(ev->source) : xasprintf("%s:%s", t->full_name, hook);
-        if (ev->payload_json_borrowed) {
-            pe->payload_ref = ev->payload_json_borrowed; /* the body itself */
-        } else if (ev->payload_json) {
-            pe->payload = ev->payload_json;
-            ev->payload_json = NULL;
-        } else {
-            pe->payload = xstrdup(json_object_to_json_string_ext(
-                ev->payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        }
         pe->wf_names = xcalloc(route->n, sizeof(char *));
         pe->wf_hashes = xcalloc(route->n, sizeof(char *));
         size_t n = 0;
@@ -512,6 +616,9 @@ void ingress_metrics(struct ingress *in, struct strbuf *sb)
                 (long long)atomic_load(&in->events_duplicate));
     strbuf_addf(sb, "switchboard_events_total{result=\"rejected\"} %lld\n",
                 (long long)atomic_load(&in->rejected));
+    strbuf_addstr(sb, "# TYPE switchboard_http_header_timeouts_total counter\n");
+    strbuf_addf(sb, "switchboard_http_header_timeouts_total %lld\n",
+                (long long)conn_deadlines_closed(in->deadlines));
 }
 
 /* --- the access handler ------------------------------------------------- */
@@ -554,6 +661,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct engine *e = in->engine;
     if (!r) /* no URI callback ran: cannot happen with MHD_OPTION_URI_LOG_CALLBACK */
         return MHD_NO;
+    /* the headers are in: header_timeout no longer applies to this request
+     * (the body has its own limit, [server] timeout) */
+    conn_deadlines_headers_done(conn);
     if (r->state == REQ_DONE)
         return answer_stored(r);
     if (r->state == REQ_WAITING)
@@ -639,6 +749,40 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_write(SB_LOG_DEBUG, "http", "%s", buf);
 }
 
+/*
+ * Why the server could not listen. The address is bound without
+ * SO_REUSEPORT, so a second engine on an address in use fails here instead
+ * of splitting the webhooks between two stores; the message names the
+ * process that holds the port when it can be found. Returns -1.
+ */
+static int listen_error(const struct config *cfg, const struct addrinfo *ai)
+{
+    int err = 0;
+    int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+    if (fd >= 0) {
+        int on = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+            err = errno;
+        close(fd);
+    }
+    if (err == EADDRINUSE) {
+        char owner[300];
+        listen_owner_describe(cfg->listen_port, owner, sizeof(owner));
+        return error("cannot listen on %s:%d: the address is in use%s%s; two engines on one "
+                     "address would split the webhooks between their stores: stop the other "
+                     "one, or set another [server] listen address",
+                     cfg->listen_host, cfg->listen_port, owner[0] ? " by " : "", owner);
+    }
+    if (err) {
+        char msg[128];
+        strerror_r(err, msg, sizeof(msg));
+        return error("cannot listen on %s:%d: %s", cfg->listen_host, cfg->listen_port, msg);
+    }
+    return error("cannot listen on %s:%d (see the messages above)", cfg->listen_host,
+                 cfg->listen_port);
+}
+
 int ingress_start(struct engine *e, struct ingress **out, int *port_out)
 {
     const struct config *cfg = &e->app->cfg;
@@ -652,6 +796,12 @@ int ingress_start(struct engine *e, struct ingress **out, int *port_out)
         return error("cannot resolve listen address '%s': %s", cfg->listen_host, gai_strerror(gai));
     struct ingress *in = xcalloc(1, sizeof(*in));
     in->engine = e;
+    in->deadlines = conn_deadlines_new(cfg->header_timeout_ms);
+    if (!in->deadlines) {
+        freeaddrinfo(ai);
+        free(in);
+        return error("cannot start the thread that enforces [server] header_timeout");
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
@@ -660,18 +810,20 @@ int ingress_start(struct engine *e, struct ingress **out, int *port_out)
     in->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, in, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_URI_LOG_CALLBACK, on_uri, in,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, in, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, in, MHD_OPTION_NOTIFY_CONNECTION,
+        conn_deadlines_notify, in->deadlines, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)((cfg->conn_timeout_ms + 999) / 1000),
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header + 8192,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
-    freeaddrinfo(ai);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header + 8192, MHD_OPTION_END);
     if (!in->daemon) {
+        conn_deadlines_free(in->deadlines);
         free(in);
-        return error("cannot listen on %s:%d (in use, or not an address of this host?)",
-                     cfg->listen_host, cfg->listen_port);
+        int rc = listen_error(cfg, ai);
+        freeaddrinfo(ai);
+        return rc;
     }
+    freeaddrinfo(ai);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(in->daemon, MHD_DAEMON_INFO_BIND_PORT);
     *port_out = info ? (int)info->port : cfg->listen_port;
     *out = in;
@@ -701,5 +853,6 @@ void ingress_stop(struct ingress *in)
         return;
     if (in->daemon)
         MHD_stop_daemon(in->daemon);
+    conn_deadlines_free(in->deadlines);
     free(in);
 }

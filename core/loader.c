@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "params.h"
+#include "plugin_file.h"
 #include "strbuf.h"
 #include "tokens.h"
 #include "xalloc.h"
@@ -420,6 +422,8 @@ static void plugin_free(struct plugin *pl)
     token_cache_free(pl->tokens);
     if (pl->handle)
         dlclose(pl->handle);
+    if (pl->file_fd >= 0)
+        close(pl->file_fd);
     free(pl->path);
     free(pl->name);
     free(pl);
@@ -500,23 +504,10 @@ int plugin_set_load_file(struct plugin_set *set, const char *path, struct diag *
     struct load_ctx lc = {.path = path, .diag = diag};
     struct plugin *pl = NULL;
     char *stem = file_stem(path);
-    struct stat st;
-    if (stat(path, &st) < 0) {
-        char msg[128];
-        strerror_r(errno, msg, sizeof(msg));
-        refuse(&lc, "cannot stat it: %s", msg);
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        refuse(&lc, "it is not a regular file");
-        goto out;
-    }
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        refuse(&lc,
-               "it is writable by %s (mode %04o), so anyone could change the code the "
-               "engine runs; fix it with: chmod go-w %s",
-               (st.st_mode & S_IWOTH) ? "others" : "its group", (unsigned)(st.st_mode & 07777),
-               path);
+    struct plugin_file file = {.fd = -1};
+    char why[1024];
+    if (plugin_file_open(path, &file, why, sizeof(why)) < 0) {
+        refuse(&lc, "%s", why);
         goto out;
     }
     for (size_t i = 0; i < set->n; i++) {
@@ -528,13 +519,22 @@ int plugin_set_load_file(struct plugin_set *set, const char *path, struct diag *
     }
     pl = xcalloc(1, sizeof(*pl));
     pl->path = xstrdup(path);
-    /* a path without '/' would make dlopen search the library path */
-    char *dl_path = strchr(path, '/') ? xstrdup(path) : xasprintf("./%s", path);
-    pl->handle = dlopen(dl_path, RTLD_NOW | RTLD_LOCAL);
-    free(dl_path);
+    /* the file that was checked, through its descriptor, which stays open
+     * while the plugin is loaded: glibc knows a library by the name it was
+     * opened with, and a reused descriptor number would name another */
+    pl->handle = dlopen(file.dl_path, RTLD_NOW | RTLD_LOCAL);
+    pl->file_fd = file.fd;
+    file.fd = -1;
     if (!pl->handle) {
         refuse(&lc, "dlopen failed: %s", dlerror());
         goto out;
+    }
+    for (size_t i = 0; i < set->n; i++) {
+        if (set->plugins[i]->handle == pl->handle) {
+            refuse(&lc, "dlopen gave back the library already loaded from %s",
+                   set->plugins[i]->path);
+            goto out;
+        }
     }
     sb_entry_fn entry;
     void *sym = dlsym(pl->handle, SB_ENTRY_SYMBOL);
@@ -581,6 +581,7 @@ int plugin_set_load_file(struct plugin_set *set, const char *path, struct diag *
     set->plugins[set->n++] = pl;
     pl = NULL;
 out:
+    plugin_file_close(&file);
     plugin_free(pl);
     free(stem);
     return lc.failed ? -1 : 0;
@@ -596,6 +597,12 @@ size_t plugin_set_load_dirs(struct plugin_set *set, char *const *dirs, size_t n_
 {
     size_t refused = 0;
     for (size_t d = 0; d < n_dirs; d++) {
+        char why[1024];
+        if (plugin_dir_check(dirs[d], why, sizeof(why)) < 0) {
+            diag_error(diag, dirs[d], 0, NULL, NULL, "plugin folder refused: %s", why);
+            refused++;
+            continue;
+        }
         DIR *dir = opendir(dirs[d]);
         if (!dir) {
             char msg[128];

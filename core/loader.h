@@ -49,6 +49,8 @@ struct plugin {
     char *path;
     char *name;
     void *handle;
+    int file_fd; /* the open .so it was loaded through (its dlopen name
+                    /proc/self/fd/N stays unique while it is loaded); -1 */
     struct sb_plugin desc;
     uint16_t abi_minor;
     struct loaded_trigger *triggers;

@@ -5,17 +5,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "redact.h"
 #include "strbuf.h"
+#include "textsafe.h"
 #include "xalloc.h"
+
+/* the longest message written; longer ones are cut (after masking) */
+#define LOG_MESSAGE_MAX 4000
 
 static enum sb_log_level min_level = SB_LOG_INFO;
 static enum log_format out_format = LOG_TEXT;
 static FILE *out_stream;
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static pthread_rwlock_t secrets_lock = PTHREAD_RWLOCK_INITIALIZER;
-static char **secrets;
-static size_t n_secrets, cap_secrets;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -52,78 +53,23 @@ int log_level_parse(const char *text)
 
 void log_add_secret(const char *value)
 {
-    if (!value || strlen(value) < 4)
-        return;
-    pthread_rwlock_wrlock(&secrets_lock);
-    for (size_t i = 0; i < n_secrets; i++) {
-        if (strcmp(secrets[i], value) == 0) {
-            pthread_rwlock_unlock(&secrets_lock);
-            return;
-        }
-    }
-    XGROW(secrets, cap_secrets, n_secrets + 1);
-    secrets[n_secrets++] = xstrdup(value);
-    pthread_rwlock_unlock(&secrets_lock);
+    if (value)
+        redact_add(value, strlen(value));
 }
 
 void log_clear_secrets(void)
 {
-    pthread_rwlock_wrlock(&secrets_lock);
-    for (size_t i = 0; i < n_secrets; i++)
-        free(secrets[i]);
-    free(secrets);
-    secrets = NULL;
-    n_secrets = cap_secrets = 0;
-    pthread_rwlock_unlock(&secrets_lock);
+    redact_clear();
 }
 
 bool log_has_secret(const char *text)
 {
-    bool found = false;
-    pthread_rwlock_rdlock(&secrets_lock);
-    for (size_t i = 0; i < n_secrets && !found; i++)
-        found = strstr(text, secrets[i]) != NULL;
-    pthread_rwlock_unlock(&secrets_lock);
-    return found;
+    return text && redact_found(text, strlen(text));
 }
 
 void log_redact(const char *text, char *out, size_t outlen)
 {
-    pthread_rwlock_rdlock(&secrets_lock);
-    /* the common case: nothing to hide */
-    bool any = false;
-    for (size_t i = 0; i < n_secrets && !any; i++)
-        any = strstr(text, secrets[i]) != NULL;
-    if (!any) {
-        pthread_rwlock_unlock(&secrets_lock);
-        snprintf(out, outlen, "%s", text);
-        return;
-    }
-    struct strbuf sb = STRBUF_INIT;
-    const char *p = text;
-    while (*p) {
-        /* the earliest, then longest, secret from here */
-        const char *best = NULL;
-        size_t best_len = 0;
-        for (size_t i = 0; i < n_secrets; i++) {
-            const char *hit = strstr(p, secrets[i]);
-            size_t len = strlen(secrets[i]);
-            if (hit && (!best || hit < best || (hit == best && len > best_len))) {
-                best = hit;
-                best_len = len;
-            }
-        }
-        if (!best) {
-            strbuf_addstr(&sb, p);
-            break;
-        }
-        strbuf_add(&sb, p, (size_t)(best - p));
-        strbuf_addstr(&sb, "****");
-        p = best + best_len;
-    }
-    pthread_rwlock_unlock(&secrets_lock);
-    snprintf(out, outlen, "%s", strbuf_str(&sb));
-    strbuf_release(&sb);
+    redact_copy(text, out, outlen);
 }
 
 static void timestamp(char *buf, size_t len)
@@ -140,28 +86,55 @@ void log_vwrite(enum sb_log_level level, const char *context, const char *fmt, v
 {
     if (level < min_level)
         return;
-    char raw[4096], msg[4096], ts[40];
-    vsnprintf(raw, sizeof(raw), fmt, ap);
-    log_redact(raw, msg, sizeof(msg));
+    /* the whole message first, then the secrets masked, and only then cut
+     * to length: a cut before masking could leave half a secret that no
+     * longer matches */
+    struct strbuf raw = STRBUF_INIT, msg = STRBUF_INIT, line = STRBUF_INIT;
+    strbuf_vaddf(&raw, fmt, ap);
+    redact_append(&msg, raw.buf ? raw.buf : "", raw.len);
+    strbuf_release(&raw);
+    size_t keep = msg.len, cut = 0;
+    if (keep > LOG_MESSAGE_MAX) {
+        keep = LOG_MESSAGE_MAX;
+        while (keep > 0 && ((unsigned char)msg.buf[keep] & 0xc0) == 0x80)
+            keep--; /* not inside a UTF-8 character */
+        cut = msg.len - keep;
+    }
+    char ts[40];
     timestamp(ts, sizeof(ts));
-    struct strbuf line = STRBUF_INIT;
     if (out_format == LOG_JSON) {
+        struct strbuf esc = STRBUF_INIT;
         strbuf_addf(&line, "{\"ts\":\"%s\",\"level\":\"%s\"", ts, level_names[level]);
         if (context) {
+            strbuf_add_json_escaped(&esc, context, strlen(context));
             strbuf_addstr(&line, ",\"ctx\":\"");
-            strbuf_add_json_escaped(&line, context, strlen(context));
+            textsafe_append(&line, strbuf_str(&esc), esc.len, TEXTSAFE_JSON);
             strbuf_addch(&line, '"');
+            strbuf_reset(&esc);
         }
+        strbuf_add_json_escaped(&esc, msg.buf ? msg.buf : "", keep);
         strbuf_addstr(&line, ",\"msg\":\"");
-        strbuf_add_json_escaped(&line, msg, strlen(msg));
-        strbuf_addstr(&line, "\"}\n");
+        textsafe_append(&line, strbuf_str(&esc), esc.len, TEXTSAFE_JSON);
+        strbuf_addch(&line, '"');
+        if (cut)
+            strbuf_addf(&line, ",\"cut\":%zu", cut);
+        strbuf_addstr(&line, "}\n");
+        strbuf_release(&esc);
     } else {
+        /* one event, one line: a value with a line feed or an escape
+         * sequence in it cannot forge another line or drive a terminal */
         strbuf_addf(&line, "%s %-5s ", ts, level_names[level]);
-        if (context)
-            strbuf_addf(&line, "[%s] ", context);
-        strbuf_addstr(&line, msg);
+        if (context) {
+            strbuf_addch(&line, '[');
+            textsafe_append(&line, context, strlen(context), TEXTSAFE_LINE);
+            strbuf_addstr(&line, "] ");
+        }
+        textsafe_append(&line, msg.buf ? msg.buf : "", keep, TEXTSAFE_LINE);
+        if (cut)
+            strbuf_addf(&line, " [%zu more bytes cut]", cut);
         strbuf_addch(&line, '\n');
     }
+    strbuf_release(&msg);
     pthread_mutex_lock(&write_lock);
     FILE *f = out_stream ? out_stream : stderr;
     fwrite(line.buf, 1, line.len, f);

@@ -1,8 +1,10 @@
 /*
  * Logging: one API, a context prefix ("[slack.post_message wf=orders
  * run=42]"), text or JSON lines on stderr, and redaction of every secret
- * value the engine has loaded (registered with log_add_secret), so that a
- * secret never reaches a log line even when a plugin or a provider echoes it.
+ * value the engine has loaded (redact.h), in any encoding, so that a secret
+ * never reaches a log line even when a plugin or a provider echoes it. Each
+ * message is formatted whole, masked, then cut to length; in text format
+ * its control bytes are escaped (textsafe.h), so one event is one line.
  * Thread-safe.
  */
 #ifndef SB_LOG_H
@@ -28,15 +30,12 @@ bool log_enabled(enum sb_log_level level);
 /* Parse "debug", "info", "warn", "error"; -1 if none of them. */
 int log_level_parse(const char *text);
 
-/* Register a secret value: every later log line shows it as "****". The
- * value is copied. Values shorter than 4 bytes are ignored (they would
- * redact ordinary words). */
+/* The log's view of redaction (redact.h, where the secrets are kept):
+ * register a value, forget them all, mask them in a copy, find one. */
 void log_add_secret(const char *value);
 void log_clear_secrets(void);
-/* Replace every registered secret in `text` (in place if it shrinks; the
- * result is written to out, at most outlen bytes). */
+/* Mask every registered secret of `text` into out (outlen bytes). */
 void log_redact(const char *text, char *out, size_t outlen);
-/* Whether text contains a registered secret. */
 bool log_has_secret(const char *text);
 
 /* Write one line at `level`; context may be NULL. */

@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "engine.h"
 #include "log.h"
+#include "redact.h"
 #include "retry.h"
 #include "xalloc.h"
 
@@ -167,13 +168,16 @@ static enum step_outcome run_step(struct step_ctx *c, const struct step *step, i
     }
     enum step_outcome out;
     if (st == SB_OK) {
-        *output = call.output ? json_object_get(call.output) : json_object_new_object();
+        /* an upstream that echoes the request would put a credential into
+         * the store: masked here, before anything keeps or shows it */
+        *output = redact_json(call.output ? json_object_get(call.output) : json_object_new_object(),
+                              NULL);
         out = STEP_OK;
     } else {
         const char *msg = call.error.len   ? strbuf_str(&call.error)
                           : st == SB_RETRY ? "the action asked for a retry"
                                            : "the action failed";
-        log_redact(msg, c->error, sizeof(c->error));
+        redact_line(msg, c->error, sizeof(c->error));
         c->retry_after_s = call.retry_after_s;
         out = st == SB_RETRY ? STEP_RETRY : STEP_FAILED;
     }

@@ -1,12 +1,15 @@
 #include "secret.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "log.h"
+#include "diag.h"
+#include "inifile.h"
+#include "redact.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -91,7 +94,7 @@ int secret_expand(const char *value, const char *base_dir, char **out, bool *had
                 free(ref);
                 goto fail;
             }
-            log_add_secret(v);
+            redact_add(v, strlen(v));
             strbuf_addstr(&sb, v);
         } else if (strcmp(kind, "file") == 0) {
             char *path =
@@ -103,7 +106,7 @@ int secret_expand(const char *value, const char *base_dir, char **out, bool *had
                 free(ref);
                 goto fail;
             }
-            log_add_secret(v);
+            redact_add(v, strlen(v));
             strbuf_addstr(&sb, v);
             free(v);
         } else {
@@ -122,4 +125,38 @@ int secret_expand(const char *value, const char *base_dir, char **out, bool *had
 fail:
     strbuf_release(&sb);
     return -1;
+}
+
+size_t secret_register_dir(const char *dir)
+{
+    DIR *d = dir ? opendir(dir) : NULL;
+    if (!d)
+        return 0;
+    size_t before = redact_count();
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len < 5 || strcmp(de->d_name + len - 4, ".ini") != 0)
+            continue;
+        char *path = xasprintf("%s/%s", dir, de->d_name);
+        struct ini_doc doc;
+        struct diag diag;
+        diag_init(&diag);
+        ini_doc_load(&doc, path, &diag);
+        for (size_t i = 0; i < doc.n_entries; i++) {
+            const char *value = doc.entries[i].value;
+            char *text = NULL, err[256];
+            bool had_ref = false;
+            /* resolving registers the values; one that cannot be resolved
+             * in this process is skipped */
+            if (value && secret_has_ref(value) &&
+                secret_expand(value, dir, &text, &had_ref, err, sizeof(err)) == 0)
+                free(text);
+        }
+        ini_doc_release(&doc);
+        diag_release(&diag);
+        free(path);
+    }
+    closedir(d);
+    return redact_count() - before;
 }

@@ -13,7 +13,7 @@
  * Expand every reference in `value`. A relative ${file:...} path is taken
  * from `base_dir` (may be NULL for the working directory). On success
  * returns 0, *out (caller owns) and *had_ref (whether a reference was
- * there); each resolved secret is registered with log_add_secret. On error
+ * there); each resolved secret is registered for redaction (redact.h). On error
  * returns -1 with a message naming the variable or file (never a value).
  */
 int secret_expand(const char *value, const char *base_dir, char **out, bool *had_ref, char *err,
@@ -21,5 +21,15 @@ int secret_expand(const char *value, const char *base_dir, char **out, bool *had
 
 /* True when `value` contains a reference (cheap check, no resolution). */
 bool secret_has_ref(const char *value);
+
+/*
+ * For commands that show stored data without loading the workflows (runs,
+ * show): resolve every reference in the workflow files of `dir`, so that
+ * their values are masked in what the command prints, as a second line of
+ * defence behind the masking done before anything is stored. References
+ * this process cannot resolve (a variable not set in this shell) are
+ * skipped. Returns how many new values were registered.
+ */
+size_t secret_register_dir(const char *dir);
 
 #endif

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "private_file.h"
 #include "store_sqlite.h"
 #include "xalloc.h"
 
@@ -162,7 +163,10 @@ static int make_parent_dirs(const char *path, char *err, size_t errlen)
         if (*p != '/')
             continue;
         *p = '\0';
-        if (mkdir(copy, 0750) < 0 && errno != EEXIST) {
+        /* the store's folders are the engine user's alone, whatever the umask */
+        if (mkdir(copy, 0700) == 0)
+            chmod(copy, 0700);
+        else if (errno != EEXIST) {
             char msg[128];
             strerror_r(errno, msg, sizeof(msg));
             snprintf(err, errlen, "cannot create folder '%s': %s", copy, msg);
@@ -430,7 +434,7 @@ int store_open(const char *url, struct store **out, char *err, size_t errlen)
         snprintf(err, errlen, "the store URL has no path: write sqlite:var/switchboard.db");
         return -1;
     }
-    if (make_parent_dirs(path, err, errlen) < 0)
+    if (make_parent_dirs(path, err, errlen) < 0 || private_file_prepare(path, err, errlen) < 0)
         return -1;
     struct store *s = xcalloc(1, sizeof(*s));
     s->path = xstrdup(path);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "textsafe.h"
 #include "xalloc.h"
 
 void strbuf_init(struct strbuf *sb)
@@ -92,39 +93,6 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Length of the valid UTF-8 sequence at s (at most len bytes), or 0. */
-static size_t utf8_seq_len(const unsigned char *s, size_t len)
-{
-    size_t n;
-    unsigned int cp;
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xe0) == 0xc0) {
-        n = 2;
-        cp = s[0] & 0x1fu;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        n = 3;
-        cp = s[0] & 0x0fu;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        n = 4;
-        cp = s[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (n > len)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3fu);
-    }
-    /* overlong forms, surrogates and values past U+10FFFF are invalid */
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-        return 0;
-    return n;
-}
-
 void strbuf_add_json_escaped(struct strbuf *sb, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -161,7 +129,8 @@ void strbuf_add_json_escaped(struct strbuf *sb, const char *s, size_t len)
             } else if (c < 0x80) {
                 strbuf_addch(sb, (char)c);
             } else {
-                size_t n = utf8_seq_len(u + i, len - i);
+                uint32_t cp;
+                size_t n = textsafe_utf8_decode(u + i, len - i, &cp);
                 if (n == 0) {
                     /* invalid UTF-8 would make invalid JSON: U+FFFD instead */
                     strbuf_add(sb, "\\ufffd", 6);

@@ -6,6 +6,9 @@
 # generate a starter with `switchboard new-plugin` and run its test.
 # usage: install.sh BUILD_DIR SOURCE_DIR
 set -eu
+# the engine refuses plugin folders writable by group or others: install
+# as an administrator would, whatever the caller's umask
+umask 022
 build=$1 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

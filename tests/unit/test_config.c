@@ -197,6 +197,40 @@ static void test_public_url(void **state)
     free(path);
 }
 
+/* [server] header_timeout: 10 s unless set, checked like every duration. */
+static void test_header_timeout(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sbconfXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = write_config(dir, "[server]\nlisten = 127.0.0.1:0\n");
+    struct config cfg;
+    struct diag d;
+    diag_init(&d);
+    struct config_overrides ov = {.config = path};
+    assert_int_equal(config_load(&cfg, &ov, &d), 0);
+    assert_int_equal(cfg.header_timeout_ms, 10000);
+    config_release(&cfg);
+    free(path);
+    path = write_config(dir, "[server]\nheader_timeout = 2500ms\n");
+    ov.config = path;
+    assert_int_equal(config_load(&cfg, &ov, &d), 0);
+    assert_int_equal(cfg.header_timeout_ms, 2500);
+    config_release(&cfg);
+    free(path);
+    path = write_config(dir, "[server]\nheader_timeout = soon\n");
+    ov.config = path;
+    assert_int_equal(config_load(&cfg, &ov, &d), -1);
+    char *s = diag_format(&d.items[0]);
+    assert_non_null(strstr(s, ":2: [server] header_timeout: expected a duration"));
+    free(s);
+    config_release(&cfg);
+    diag_release(&d);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_errors_name_file_and_line),
         cmocka_unit_test(test_secret_reference),
         cmocka_unit_test(test_public_url),
+        cmocka_unit_test(test_header_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
