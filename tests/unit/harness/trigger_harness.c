@@ -246,7 +246,7 @@ enum sb_status hook_receive(struct hook *h, const struct req *r, struct receive_
         .method = r->method,
         .path = path,
         .hook = h->wf->hook,
-        .query = "",
+        .query = r->raw_query ? r->raw_query : "",
         .query_params = r->query,
         .n_query_params = r->n_query,
         .headers = r->headers,

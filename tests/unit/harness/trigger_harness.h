@@ -105,6 +105,7 @@ struct req {
     const char *body;
     size_t body_len;
     const char *content_type; /* may be NULL */
+    const char *raw_query;    /* the query string as sent, without '?'; NULL: "" */
 };
 
 /* A POST of `body` (NULL: empty), with a Content-Type header first when
