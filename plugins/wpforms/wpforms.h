@@ -1,0 +1,25 @@
+/* The wpforms connector: the WPForms Webhooks addon's signed deliveries in
+ * (X-WPForms-Webhook-Signature, HMAC-SHA256 over "<t>.<body>"). */
+#ifndef SB_PLUGIN_WPFORMS_H
+#define SB_PLUGIN_WPFORMS_H
+
+#include <stddef.h>
+
+#include <switchboard/plugin.h>
+
+/* --- wpforms.webhook (webhook.c) --- */
+extern const struct sb_param wpforms_webhook_params[];
+enum sb_status wpforms_webhook_setup(const struct sb_host *sb, struct sb_call *call);
+void wpforms_webhook_teardown(const struct sb_host *sb, void *state);
+enum sb_status wpforms_webhook_receive(const struct sb_host *sb, struct sb_call *call,
+                                       const struct sb_request *req);
+
+/*
+ * The signature WPForms sends for `body` at Unix time `t` (decimal text):
+ * lowercase hex of HMAC-SHA256(secret, t + "." + body), 64 digits + NUL
+ * into out (at least 65 bytes). 0, or -1.
+ */
+int wpforms_sign(const struct sb_host *sb, const char *secret, const char *t, const void *body,
+                 size_t body_len, char *out, size_t out_size);
+
+#endif
