@@ -44,8 +44,18 @@ const struct sb_param hubspot_create_deal_params[] = {
     {.name = "amount",
      .type = SB_PARAM_STRING,
      .flags = SB_PARAM_TEMPLATE,
-     .help = "the deal's amount, a decimal number in the account's currency (e.g. "
-             "{{ event.data.object.amount_total | divide: 100 }})"},
+     .help = "the deal's amount, a decimal number (129.50)"},
+    {.name = "amount_minor",
+     .type = SB_PARAM_STRING,
+     .flags = SB_PARAM_TEMPLATE,
+     .help = "instead of amount: an integer in minor units, as payment APIs send it (Stripe's "
+             "{{ event.data.object.amount_total }}), turned into a decimal with the currency's "
+             "decimals (12950 USD -> 129.50, 500 JPY -> 500)"},
+    {.name = "currency",
+     .type = SB_PARAM_STRING,
+     .flags = SB_PARAM_TEMPLATE,
+     .def = "USD",
+     .help = "the ISO 4217 code amount_minor is in (any case: {{ event.data.object.currency }})"},
     {.name = "pipeline",
      .type = SB_PARAM_STRING,
      .flags = SB_PARAM_TEMPLATE,
@@ -67,6 +77,16 @@ const struct sb_param hubspot_create_deal_params[] = {
     HUBSPOT_COMMON_PARAMS,
     SB_END,
 };
+
+enum sb_status hubspot_create_deal_validate(const struct sb_host *sb, struct sb_call *call)
+{
+    bool ok = hubspot_common_validate(sb, call) == SB_OK;
+    if (sb->param_string(call, "amount") && sb->param_string(call, "amount_minor")) {
+        sb->config_error(call, "amount_minor", "give amount or amount_minor, not both");
+        ok = false;
+    }
+    return ok ? SB_OK : SB_FAIL;
+}
 
 const struct sb_param hubspot_request_params[] = {
     {.name = "method",
@@ -131,6 +151,55 @@ static void dry_output(const struct sb_host *sb, struct sb_call *call, bool with
 static bool all_digits(const char *s)
 {
     return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* How many decimals an ISO 4217 currency has: 0 for those without minor
+ * units, 3 for the dinar-style ones, else 2 (as Stripe lists them). */
+static int currency_decimals(const char *code)
+{
+    static const char *const zero[] = {"BIF", "CLP", "DJF", "GNF", "JPY", "KMF",
+                                       "KRW", "MGA", "PYG", "RWF", "UGX", "VND",
+                                       "VUV", "XAF", "XOF", "XPF", NULL};
+    static const char *const three[] = {"BHD", "JOD", "KWD", "OMR", "TND", NULL};
+    char up[4] = "";
+    for (size_t i = 0; i < 3 && code[i]; i++)
+        up[i] = (char)(code[i] >= 'a' && code[i] <= 'z' ? code[i] - 'a' + 'A' : code[i]);
+    for (size_t i = 0; zero[i]; i++)
+        if (strcmp(up, zero[i]) == 0)
+            return 0;
+    for (size_t i = 0; three[i]; i++)
+        if (strcmp(up, three[i]) == 0)
+            return 3;
+    return 2;
+}
+
+/* A minor-unit integer ("-12950") as a decimal ("-129.50") with `places`
+ * decimals into out. 0, or -1 when it is not an integer or too long. */
+static int minor_to_decimal(const char *minor, int places, char *out, size_t out_size)
+{
+    bool neg = *minor == '-';
+    const char *digits = minor + neg;
+    size_t n = strlen(digits);
+    if (!all_digits(digits) || n > 30 || out_size < n + (size_t)places + 4)
+        return -1;
+    /* left-pad with zeros so there is a digit before the point */
+    char padded[40];
+    size_t pad = n <= (size_t)places ? (size_t)places + 1 - n : 0;
+    memset(padded, '0', pad);
+    memcpy(padded + pad, digits, n + 1);
+    size_t total = pad + n, whole = total - (size_t)places;
+    size_t o = 0;
+    if (neg)
+        out[o++] = '-';
+    memcpy(out + o, padded, whole);
+    o += whole;
+    if (places) {
+        out[o++] = '.';
+        memcpy(out + o, padded + whole, (size_t)places);
+        o += (size_t)places;
+    }
+    out[o] = '\0';
+    return 0;
 }
 
 /* --- upsert_contact ------------------------------------------------------------------- */
@@ -246,6 +315,7 @@ enum sb_status hubspot_create_deal_run(const struct sb_host *sb, struct sb_call 
     const char *what = "create deal";
     const char *name = sb->param_string(call, "dealname");
     const char *amount = sb->param_string(call, "amount");
+    const char *minor = sb->param_string(call, "amount_minor");
     const char *pipeline = sb->param_string(call, "pipeline");
     const char *stage = sb->param_string(call, "dealstage");
     const char *contact = sb->param_string(call, "contact_id");
@@ -265,6 +335,16 @@ enum sb_status hubspot_create_deal_run(const struct sb_host *sb, struct sb_call 
     ok = ok && add_properties(sb, call, props) && add_string(props, "dealname", name) &&
          add_string(props, "dealstage", stage) &&
          add_string(props, "pipeline", pipeline && *pipeline ? pipeline : "default");
+    char decimal[48];
+    if (minor && *minor) {
+        const char *currency = sb->param_string(call, "currency");
+        if (minor_to_decimal(minor, currency_decimals(currency ? currency : "USD"), decimal,
+                             sizeof(decimal)) < 0) {
+            json_object_put(body);
+            return sb->fail(call, "%s: amount_minor '%s' is not an integer", what, minor);
+        }
+        amount = decimal;
+    }
     if (ok && amount && *amount)
         ok = add_string(props, "amount", amount);
     if (ok && contact && *contact) {

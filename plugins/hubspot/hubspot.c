@@ -49,7 +49,7 @@ static const struct sb_action actions[] = {
                   "createdAt",
         .params = hubspot_create_deal_params,
         .limit = &per_token,
-        .validate = hubspot_common_validate,
+        .validate = hubspot_create_deal_validate,
         .run = hubspot_create_deal_run,
     },
     {

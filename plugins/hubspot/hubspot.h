@@ -51,6 +51,7 @@ extern const struct sb_param hubspot_upsert_contact_params[];
 extern const struct sb_param hubspot_create_deal_params[];
 extern const struct sb_param hubspot_request_params[];
 enum sb_status hubspot_common_validate(const struct sb_host *sb, struct sb_call *call);
+enum sb_status hubspot_create_deal_validate(const struct sb_host *sb, struct sb_call *call);
 enum sb_status hubspot_request_validate(const struct sb_host *sb, struct sb_call *call);
 enum sb_status hubspot_upsert_contact_run(const struct sb_host *sb, struct sb_call *call);
 enum sb_status hubspot_create_deal_run(const struct sb_host *sb, struct sb_call *call);
