@@ -261,7 +261,11 @@ static int credentials_key(const struct sb_host *sb, struct sb_call *call, char 
     struct sb_bytes parts[2 * 6];
     for (size_t i = 0; i < 6; i++) {
         const char *v = sb->param_string(call, names[i]);
-        parts[2 * i] = (struct sb_bytes){v ? v : "", v ? strlen(v) : 0};
+        size_t n = v ? strlen(v) : 0;
+        /* https://x.my.salesforce.com/ is the same login as without '/' */
+        while (i == 0 && n && v[n - 1] == '/')
+            n--;
+        parts[2 * i] = (struct sb_bytes){v ? v : "", n};
         parts[2 * i + 1] = (struct sb_bytes){"", 1}; /* the NUL after it */
     }
     unsigned char digest[SB_HASH_MAX_SIZE];
