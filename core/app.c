@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "call.h"
 #include "log.h"
 
 int app_load(struct app *app, const struct config_overrides *ov, unsigned what)
@@ -13,6 +14,7 @@ int app_load(struct app *app, const struct config_overrides *ov, unsigned what)
     workflow_set_init(&app->workflows);
     int rc = config_load(&app->cfg, ov, &app->diag);
     log_setup(app->cfg.log_level, app->cfg.log_format);
+    call_set_public_base(app->cfg.public_url);
     if (what & (APP_PLUGINS | APP_WORKFLOWS)) {
         if (plugin_set_load_dirs(&app->plugins, app->cfg.plugin_dirs, app->cfg.n_plugin_dirs,
                                  &app->diag) > 0)

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "params.h"
 #include "template.h"
+#include "tokens.h"
 #include "workflow.h"
 #include "xalloc.h"
 
@@ -40,6 +41,31 @@ void call_release(struct sb_call *c)
     strbuf_release(&c->error);
     json_object_put(c->output);
     c->output = NULL;
+    free(c->public_url);
+    c->public_url = NULL;
+}
+
+/* [server] public_url: one per process, set before plugin code runs */
+static char *public_base;
+
+void call_set_public_base(const char *base)
+{
+    free(public_base);
+    public_base = NULL;
+    if (!base || !*base)
+        return;
+    size_t n = strlen(base);
+    while (n && base[n - 1] == '/')
+        n--;
+    public_base = xstrndup(base, n);
+}
+
+void call_kv_scope(const struct workflow *wf, const char *what, char *out, size_t len)
+{
+    if (wf && wf->hook)
+        snprintf(out, len, "/hooks/%s", wf->hook);
+    else
+        snprintf(out, len, "%s:%s", wf ? wf->name : "", what ? what : "");
 }
 
 void call_set_context(struct sb_call *c)
@@ -155,15 +181,16 @@ fail:
 /* --- validate ------------------------------------------------------------ */
 
 static void run_validate(enum sb_status (*fn)(const struct sb_host *, struct sb_call *),
-                         const char *what, const struct workflow *wf, const char *section,
-                         const struct param_table *table, const struct param_binding *binding,
-                         struct diag *diag)
+                         const char *what, struct plugin *plugin, const struct workflow *wf,
+                         const char *section, const struct param_table *table,
+                         const struct param_binding *binding, struct diag *diag)
 {
     if (!fn)
         return;
     struct sb_call c;
     call_init(&c, CALL_VALIDATE, what);
     c.wf = wf;
+    c.plugin = plugin;
     c.table = table;
     c.binding = binding;
     c.params = call_params_static(table, binding);
@@ -179,18 +206,33 @@ static void run_validate(enum sb_status (*fn)(const struct sb_host *, struct sb_
     call_release(&c);
 }
 
+/* The core key public_url of an HTTP trigger: an http(s) URL. */
+static void check_public_url(const struct workflow *wf, struct diag *diag)
+{
+    const struct bound_param *bp = param_binding_find(&wf->trigger_params, "public_url");
+    if (!bp || !bp->core)
+        return;
+    const char *v = bp->text;
+    if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) || strpbrk(v, " \t\r\n"))
+        diag_error(diag, wf->file, bp->line, "trigger", "public_url",
+                   "'%s' is not an http(s) URL; give the whole URL the provider calls, e.g. "
+                   "https://hooks.example.com/hooks/%s",
+                   v, wf->hook ? wf->hook : "<path>");
+}
+
 void call_validate_trigger(const struct workflow *wf, struct diag *diag)
 {
-    run_validate(wf->trigger->desc.validate, wf->trigger->full_name, wf, "trigger",
-                 &wf->trigger->table, &wf->trigger_params, diag);
+    check_public_url(wf, diag);
+    run_validate(wf->trigger->desc.validate, wf->trigger->full_name, wf->trigger->plugin, wf,
+                 "trigger", &wf->trigger->table, &wf->trigger_params, diag);
 }
 
 void call_validate_step(const struct workflow *wf, const struct step *step, struct diag *diag)
 {
     char section[200];
     snprintf(section, sizeof(section), "step %s", step->name);
-    run_validate(step->action->desc.validate, step->action->full_name, wf, section,
-                 &step->action->table, &step->params, diag);
+    run_validate(step->action->desc.validate, step->action->full_name, step->action->plugin, wf,
+                 section, &step->action->table, &step->params, diag);
 }
 
 void receive_result_release(struct receive_result *rx)
@@ -531,6 +573,58 @@ static void host_free(void *ptr)
     free(ptr);
 }
 
+/* --- added in SDK 1.1 ------------------------------------------------------ */
+
+static int host_json_path(struct json_object *root, const char *path, struct json_object **out)
+{
+    struct json_object *v = NULL;
+    int rc = template_path_lookup(root, path, &v);
+    if (rc == 0)
+        *out = v;
+    return rc;
+}
+
+static const char *host_public_url(struct sb_call *call)
+{
+    const struct workflow *wf = call ? call->wf : NULL;
+    /* a trigger's call: an action's call of the same workflow has no URL */
+    if (!wf || !wf->hook || !wf->trigger || call->table != &wf->trigger->table)
+        return NULL;
+    const char *own = host_param_string(call, "public_url");
+    if (own && *own)
+        return own;
+    if (!public_base)
+        return NULL;
+    free(call->public_url);
+    call->public_url = xasprintf("%s/hooks/%s", public_base, wf->hook);
+    return call->public_url;
+}
+
+static int host_token_get(struct sb_call *call, const char *key, char **value,
+                          int64_t *expires_at_ms)
+{
+    *value = NULL;
+    if (expires_at_ms)
+        *expires_at_ms = 0;
+    if (!call || !call->plugin || !call->plugin->tokens)
+        return -1;
+    return token_cache_get(call->plugin->tokens, key, host_now_ms(call), value, expires_at_ms);
+}
+
+static int host_token_set(struct sb_call *call, const char *key, const char *value,
+                          int64_t expires_at_ms)
+{
+    if (!call || !call->plugin || !call->plugin->tokens)
+        return -1;
+    return token_cache_set(call->plugin->tokens, key, value, expires_at_ms, host_now_ms(call));
+}
+
+static void host_token_invalidate(struct sb_call *call, const char *key, const char *value)
+{
+    if (call && call->plugin)
+        token_cache_invalidate(call->plugin->tokens, key, value);
+}
+
 const struct sb_host core_host = {
     .size = sizeof(struct sb_host),
     .abi_major = SB_ABI_MAJOR,
@@ -574,4 +668,11 @@ const struct sb_host core_host = {
     .url_encode = crypto_url_encode,
     .form_decode = host_form_decode,
     .free = host_free,
+    .hex_decode = crypto_hex_decode,
+    .hmac_verify = crypto_hmac_verify,
+    .json_path = host_json_path,
+    .public_url = host_public_url,
+    .token_get = host_token_get,
+    .token_set = host_token_set,
+    .token_invalidate = host_token_invalidate,
 };

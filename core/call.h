@@ -99,6 +99,7 @@ struct sb_call {
     /* poll */
     int64_t next_poll_at_ms; /* 0: the interval */
     const struct call_hooks *hooks;
+    char *public_url; /* what sb->public_url returned last (owned) */
 };
 
 extern const struct sb_host core_host;
@@ -132,6 +133,21 @@ int call_params_render(const struct param_table *table, const struct param_bindi
  * problems go to diag with file:line. */
 void call_validate_trigger(const struct workflow *wf, struct diag *diag);
 void call_validate_step(const struct workflow *wf, const struct step *step, struct diag *diag);
+
+/*
+ * The base URL providers call, [server] public_url ("https://hooks.example.com",
+ * no trailing '/'; NULL: none): sb->public_url appends /hooks/<path>. Set
+ * once by app_load, before any plugin code runs. Copied.
+ */
+void call_set_public_base(const char *base);
+
+/*
+ * The store scope of sb->kv_get/kv_set for a call of trigger `what`
+ * ("stripe.webhook") of workflow wf: "/hooks/<path>" for an HTTP trigger
+ * (its hook path, shared by every workflow bound to it), else
+ * "<workflow>:<what>". Into out (at most len bytes).
+ */
+void call_kv_scope(const struct workflow *wf, const char *what, char *out, size_t len);
 
 /* The releaser for receive results. */
 void receive_result_release(struct receive_result *rx);

@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "call.h"
 #include "commands.h"
 #include "store.h"
 
@@ -19,6 +20,19 @@ static const char *get(struct json_object *o, const char *key)
 {
     struct json_object *v;
     return o && json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : NULL;
+}
+
+/* Keys a plugin keeps a secret under (sb->kv_set "secret..."): shown as
+ * **** (an empty value stays empty: nothing is stored). */
+static void mask_secrets(struct json_object *kv)
+{
+    if (!kv)
+        return;
+    json_object_object_foreach(kv, key, val)
+    {
+        if (strncmp(key, "secret", 6) == 0 && *json_object_get_string(val))
+            json_object_object_add(kv, key, json_object_new_string("****"));
+    }
 }
 
 int cmd_triggers(struct cli *cli)
@@ -44,10 +58,11 @@ int cmd_triggers(struct cli *cli)
     for (size_t i = 0; i < app.workflows.n; i++) {
         const struct workflow *wf = app.workflows.items[i];
         const struct loaded_trigger *t = wf->trigger;
-        char scope[300], source[300];
-        snprintf(scope, sizeof(scope), "%s:%s", wf->name, t->full_name);
+        char scope[600], source[300];
+        call_kv_scope(wf, t->full_name, scope, sizeof(scope));
         snprintf(source, sizeof(source), "%s:%s", t->full_name, wf->name);
         struct json_object *kv = store_kv_list(s, scope);
+        mask_secrets(kv);
         struct json_object *status = NULL;
         const char *st_text = get(kv, "_status");
         if (st_text)

@@ -62,6 +62,11 @@ static const struct sb_param server_keys[] = {
     {.name = "admin_token",
      .type = SB_PARAM_SECRET,
      .help = "bearer token for the admin API (/admin/...); unset: admin API off"},
+    {.name = "public_url",
+     .type = SB_PARAM_STRING,
+     .help = "the base URL providers call, e.g. https://hooks.example.com (a trigger is at "
+             "<public_url>/hooks/<path> unless it sets its own public_url); used by "
+             "switchboard hooks register and by signatures over the URL"},
     SB_END,
 };
 
@@ -343,6 +348,18 @@ int config_load(struct config *cfg, const struct config_overrides *ov, struct di
     cfg->server_threads = (int)get_int(values[0], "threads");
     const char *tok = get_str(values[0], "admin_token");
     cfg->admin_token = tok && *tok ? xstrdup(tok) : NULL;
+    const char *pub = get_str(values[0], "public_url");
+    if (pub && *pub) {
+        if ((strncmp(pub, "https://", 8) != 0 && strncmp(pub, "http://", 7) != 0) ||
+            strpbrk(pub, " \t\r\n?#"))
+            diag_error(diag, cfg->path, lines[0][find_key(server_keys, "public_url") - server_keys],
+                       "server", "public_url",
+                       "'%s' is not a base URL; write the scheme, host and any path prefix, "
+                       "e.g. https://hooks.example.com",
+                       pub);
+        else
+            cfg->public_url = xstrdup(pub);
+    }
 
     if (ov && ov->plugins) {
         struct json_object *list = parse_list(ov->plugins);
@@ -394,6 +411,7 @@ void config_release(struct config *cfg)
     free(cfg->dir);
     free(cfg->listen_host);
     free(cfg->admin_token);
+    free(cfg->public_url);
     for (size_t i = 0; i < cfg->n_plugin_dirs; i++)
         free(cfg->plugin_dirs[i]);
     free(cfg->plugin_dirs);

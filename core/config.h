@@ -37,6 +37,7 @@ struct config {
     int max_connections_per_ip;
     int server_threads;
     char *admin_token; /* NULL: admin API off */
+    char *public_url;  /* base URL providers call; NULL: not set */
     /* [engine] */
     char **plugin_dirs;
     size_t n_plugin_dirs;

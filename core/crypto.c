@@ -176,6 +176,45 @@ int crypto_hex_encode(const void *data, size_t len, char *out, size_t out_size)
     return (int)(2 * len);
 }
 
+int crypto_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int crypto_hex_decode(const char *text, size_t len, unsigned char *out, size_t out_size)
+{
+    if (!text || len % 2 != 0 || len / 2 > out_size || len / 2 > INT32_MAX)
+        return -1;
+    for (size_t i = 0; i < len / 2; i++) {
+        int hi = crypto_hex_digit(text[2 * i]), lo = crypto_hex_digit(text[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return (int)(len / 2);
+}
+
+bool crypto_hmac_verify(enum sb_hash alg, const struct sb_bytes *keys, size_t n_keys,
+                        const struct sb_bytes *parts, size_t n_parts, const void *sig,
+                        size_t sig_len)
+{
+    bool ok = false;
+    for (size_t i = 0; i < n_keys; i++) {
+        unsigned char mac[SB_HASH_MAX_SIZE];
+        int n = crypto_hmac(alg, keys[i].data, keys[i].len, parts, n_parts, mac);
+        /* no early exit: the time must not tell which key matched */
+        if (n > 0 && (size_t)n == sig_len && crypto_ct_equal(mac, sig, sig_len))
+            ok = true;
+    }
+    return ok;
+}
+
 void crypto_md5_hex(const void *data, size_t len, char out[33])
 {
     unsigned char d[SB_HASH_MAX_SIZE];

@@ -16,6 +16,16 @@ bool crypto_ct_equal(const void *a, const void *b, size_t len);
 int crypto_base64_encode(const void *data, size_t len, char *out, size_t out_size);
 int crypto_base64_decode(const char *text, size_t len, unsigned char *out, size_t out_size);
 int crypto_hex_encode(const void *data, size_t len, char *out, size_t out_size);
+/* The value of one hex digit (either case), or -1. */
+int crypto_hex_digit(char c);
+/* Hex text of even length (either case) into out: the number of bytes, or
+ * -1 if it is not hex or out_size < len/2 (sb->hex_decode). */
+int crypto_hex_decode(const char *text, size_t len, unsigned char *out, size_t out_size);
+/* Whether sig is the HMAC of parts under any of the keys; every key is
+ * tried and compared in constant time (sb->hmac_verify). */
+bool crypto_hmac_verify(enum sb_hash alg, const struct sb_bytes *keys, size_t n_keys,
+                        const struct sb_bytes *parts, size_t n_parts, const void *sig,
+                        size_t sig_len);
 void crypto_md5_hex(const void *data, size_t len, char out[33]);
 void crypto_sha256_hex(const void *data, size_t len, char out[65]);
 int crypto_random_bytes(void *buf, size_t len);

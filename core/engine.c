@@ -259,7 +259,7 @@ static enum sb_status hook_emit(void *ctx, struct sb_call *call, const struct sb
 
 static void kv_scope(const struct sb_call *call, char *out, size_t len)
 {
-    snprintf(out, len, "%s:%s", call->wf ? call->wf->name : "", call->what ? call->what : "");
+    call_kv_scope(call->wf, call->what, out, len);
 }
 
 static int hook_kv_get(void *ctx, struct sb_call *call, const char *key, char **value)

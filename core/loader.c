@@ -1,8 +1,10 @@
 #include "loader.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,20 +13,57 @@
 
 #include "params.h"
 #include "strbuf.h"
+#include "tokens.h"
 #include "xalloc.h"
 
 /* Tables longer than this are taken as a missing SB_END. */
 #define MAX_TABLE 256
 
+/*
+ * The size a released minor gave a struct that a later minor appended to:
+ * the offset of the first appended field, rounded up to the struct's
+ * alignment (appended fields are pointers, so they do not change it).
+ */
+#define SIZE_BEFORE(type, first_new)                                                               \
+    ((offsetof(type, first_new) + _Alignof(type) - 1) / _Alignof(type) * _Alignof(type))
+
 /* Element sizes of each descriptor struct, per minor version of SDK 1.x:
- * a plugin built for minor m must report exactly these sizes. */
+ * a plugin built for minor m must report exactly these sizes. SDK 1.1
+ * appended to struct sb_trigger (sign, hooks) only. */
 struct abi_sizes {
     uint32_t abi, plugin, trigger, action, param, limit;
 };
 static const struct abi_sizes sizes_by_minor[SB_ABI_MINOR + 1] = {
-    [0] = {sizeof(struct sb_abi), sizeof(struct sb_plugin), sizeof(struct sb_trigger),
+    [0] = {sizeof(struct sb_abi), sizeof(struct sb_plugin), SIZE_BEFORE(struct sb_trigger, sign),
+           sizeof(struct sb_action), sizeof(struct sb_param), sizeof(struct sb_limit)},
+    [1] = {sizeof(struct sb_abi), sizeof(struct sb_plugin), sizeof(struct sb_trigger),
            sizeof(struct sb_action), sizeof(struct sb_param), sizeof(struct sb_limit)},
 };
+
+#if defined(__x86_64__) && defined(__LP64__)
+/*
+ * The ABI of each released minor, as numbers (x86_64): an edit to plugin.h
+ * that changes a released layout must fail here, not in a user's plugin.
+ * SDK 1.0: */
+static_assert(sizeof(struct sb_abi) == 48, "struct sb_abi is frozen");
+static_assert(sizeof(struct sb_plugin) == 56, "SDK 1.0 struct sb_plugin");
+static_assert(SIZE_BEFORE(struct sb_trigger, sign) == 104, "SDK 1.0 struct sb_trigger");
+static_assert(sizeof(struct sb_action) == 72, "SDK 1.0 struct sb_action");
+static_assert(sizeof(struct sb_param) == 64, "SDK 1.0 struct sb_param");
+static_assert(sizeof(struct sb_limit) == 24, "SDK 1.0 struct sb_limit");
+static_assert(SIZE_BEFORE(struct sb_host, hex_decode) == 320, "SDK 1.0 struct sb_host");
+static_assert(sizeof(struct sb_request) == 112, "SDK 1.0 struct sb_request");
+static_assert(sizeof(struct sb_event) == 72, "SDK 1.0 struct sb_event");
+static_assert(sizeof(struct sb_http_request) == 72, "SDK 1.0 struct sb_http_request");
+static_assert(sizeof(struct sb_http_response) == 320, "SDK 1.0 struct sb_http_response");
+static_assert(sizeof(struct sb_header) == 16 && sizeof(struct sb_bytes) == 16, "SDK 1.0");
+/* SDK 1.1: */
+static_assert(SB_ABI_MINOR == 1, "a new minor: pin its sizes here, keep the ones above");
+static_assert(sizeof(struct sb_trigger) == 152, "SDK 1.1 struct sb_trigger");
+static_assert(sizeof(struct sb_host) == 376, "SDK 1.1 struct sb_host");
+static_assert(sizeof(struct sb_sign_request) == 40, "SDK 1.1 struct sb_sign_request");
+static_assert(sizeof(struct sb_hook_target) == 24, "SDK 1.1 struct sb_hook_target");
+#endif
 
 static const char *const on_error_values[] = {"stop", "continue", NULL};
 
@@ -56,12 +95,16 @@ static const struct sb_param http_trigger_params[] = {
     {.name = "path",
      .type = SB_PARAM_STRING,
      .help = "served at /hooks/<path>; default: the workflow's name"},
+    {.name = "public_url",
+     .type = SB_PARAM_STRING,
+     .help = "the URL the provider calls for this trigger; default: [server] public_url + "
+             "/hooks/<path> (used by switchboard hooks register and signatures over the URL)"},
     SB_END,
 };
 
 static const char *const reserved_step[] = {"use",     "retry",    "retry_backoff",
                                             "timeout", "on_error", NULL};
-static const char *const reserved_trigger[] = {"use", "path", NULL};
+static const char *const reserved_trigger[] = {"use", "path", "public_url", NULL};
 
 void plugin_set_init(struct plugin_set *set)
 {
@@ -229,6 +272,32 @@ static size_t count_entries(const void *table, size_t stride)
     return n;
 }
 
+/* The SDK 1.1 part of a trigger: sign's option table and aliases. A
+ * plugin built for 1.0 has neither (its copy ends before them). */
+static void read_sign(struct load_ctx *lc, struct loaded_trigger *t, const struct sb_abi *abi)
+{
+    char owner[300];
+    snprintf(owner, sizeof(owner), "the sign options of '%s'", t->full_name);
+    read_params(lc, owner, t->desc.sign_params, abi->size_param, NULL, NULL, &t->sign_table);
+    t->desc.sign_params = t->sign_table.params;
+    if ((t->sign_table.n || t->desc.sign_aliases) && !t->desc.sign)
+        refuse(lc, "trigger '%s' declares sign options or aliases but no sign callback",
+               t->full_name);
+    for (size_t i = 0; t->desc.sign_aliases && t->desc.sign_aliases[i]; i++) {
+        if (i >= MAX_TABLE) {
+            refuse(lc, "the sign aliases of '%s' have no end; terminate them with NULL",
+                   t->full_name);
+            break;
+        }
+        if (!valid_name(t->desc.sign_aliases[i]))
+            refuse(lc, "sign alias '%s' of '%s' is not a valid name (use a-z, 0-9 and _)",
+                   t->desc.sign_aliases[i], t->full_name);
+    }
+    if (t->desc.kind != SB_TRIGGER_HTTP &&
+        (t->desc.register_hook || t->desc.unregister_hook || t->desc.list_hooks))
+        refuse(lc, "trigger '%s' has hooks callbacks but is not an HTTP trigger", t->full_name);
+}
+
 static void read_triggers(struct load_ctx *lc, struct plugin *pl, const struct sb_abi *abi)
 {
     size_t n = count_entries(pl->desc.triggers, abi->size_trigger);
@@ -271,6 +340,7 @@ static void read_triggers(struct load_ctx *lc, struct plugin *pl, const struct s
                     t->desc.kind == SB_TRIGGER_HTTP ? http_trigger_params : NULL, reserved_trigger,
                     &t->table);
         t->desc.params = t->table.params;
+        read_sign(lc, t, abi);
     }
 }
 
@@ -332,6 +402,7 @@ static void plugin_free(struct plugin *pl)
         return;
     for (size_t i = 0; i < pl->n_triggers; i++) {
         param_table_release(&pl->triggers[i].table);
+        param_table_release(&pl->triggers[i].sign_table);
         free(pl->triggers[i].full_name);
     }
     for (size_t i = 0; i < pl->n_actions; i++) {
@@ -340,6 +411,7 @@ static void plugin_free(struct plugin *pl)
     }
     free(pl->triggers);
     free(pl->actions);
+    token_cache_free(pl->tokens);
     if (pl->handle)
         dlclose(pl->handle);
     free(pl->path);
@@ -494,6 +566,7 @@ int plugin_set_load_file(struct plugin_set *set, const char *path, struct diag *
         goto out;
     }
     pl->name = xstrdup(pl->desc.name);
+    pl->tokens = token_cache_new();
     read_triggers(&lc, pl, abi);
     read_actions(&lc, pl, abi);
     if (lc.failed)

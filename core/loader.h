@@ -17,6 +17,7 @@
 #include "diag.h"
 
 struct plugin;
+struct token_cache;
 
 /* A parameter table: the plugin's own entries, then the core's implicit
  * ones (use, path, retry...), each marked. */
@@ -27,9 +28,11 @@ struct param_table {
 };
 
 struct loaded_trigger {
-    struct sb_trigger desc; /* copy; desc.params points into `table` */
+    struct sb_trigger desc; /* copy; desc.params points into `table`,
+                               desc.sign_params into `sign_table` */
     struct param_table table;
-    char *full_name; /* "stripe.webhook" */
+    struct param_table sign_table; /* sign's --set options (SDK 1.1) */
+    char *full_name;               /* "stripe.webhook" */
     struct plugin *plugin;
 };
 
@@ -54,6 +57,7 @@ struct plugin {
     size_t n_actions;
     void *state; /* from init */
     bool initialized;
+    struct token_cache *tokens; /* sb->token_get/set (SDK 1.1) */
 };
 
 struct plugin_set {

@@ -794,3 +794,31 @@ void template_foreach_path(const struct template *t, void (*fn)(void *ctx, const
                     fn(ctx, e->calls[j].args[k].path->text);
     }
 }
+
+int template_path_lookup(struct json_object *root, const char *text, struct json_object **out)
+{
+    if (!text || !*text) {
+        *out = root;
+        return 0;
+    }
+    if (text[0] == '.')
+        return -2;
+    char err[256];
+    struct parser p = {.text = text, .err = err, .errlen = sizeof(err)};
+    struct template_arg a;
+    memset(&a, 0, sizeof(a));
+    if (parse_path(&p, &a) < 0)
+        return -2;
+    int rc = -2;
+    struct template_path *path = a.path;
+    if (text[p.pos] != '\0')
+        goto out;
+    /* "[0].id": the path starts at an index of root itself, so the empty
+     * name parse_path put first is not a step */
+    size_t first = text[0] == '[' ? 1 : 0;
+    struct template_path rest = {path->segs + first, path->nsegs - first, path->text};
+    rc = template_path_resolve(root, &rest, out) < 0 ? -1 : 0;
+out:
+    arg_release(&a);
+    return rc;
+}

@@ -61,6 +61,15 @@ int template_render(const struct template *t, struct json_object *root, struct s
 int template_render_value(const struct template *t, struct json_object *root,
                           struct json_object **out, char *err, size_t errlen);
 
+/*
+ * The value at a path written in the template dialect ("data.items[0].sku",
+ * "items.0", "a[\"b.c\"]", "[0].id"), looked up in root (sb->json_path).
+ * NULL or "" is root. Returns 0 with *out borrowed from root (NULL for a
+ * JSON null), -1 when the path does not exist, -2 when the text is not a
+ * path.
+ */
+int template_path_lookup(struct json_object *root, const char *text, struct json_object **out);
+
 /* Names of all filters, NULL-terminated (for did-you-mean and docs). */
 extern const char *const template_filter_names[];
 

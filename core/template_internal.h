@@ -179,6 +179,11 @@ size_t template_edit_distance(const char *a, size_t alen, const char *b, size_t 
 int template_parse_expr_at(const char *text, size_t *pos, struct template **out, char *err,
                            size_t errlen);
 
+/* Walk a parsed path from root: 0 with *out borrowed from root (NULL for a
+ * JSON null), -1 when a segment does not exist. */
+int template_path_resolve(struct json_object *root, const struct template_path *path,
+                          struct json_object **out);
+
 /* Describe byte offset off of text as "column N" or "line L, column N"
  * (columns count UTF-8 characters, from 1). */
 void template_describe_pos(const char *text, size_t off, char *buf, size_t buflen);

@@ -353,6 +353,12 @@ static int resolve(struct json_object *root, const struct template_path *path,
     return 0;
 }
 
+int template_path_resolve(struct json_object *root, const struct template_path *path,
+                          struct json_object **out)
+{
+    return resolve(root, path, out, NULL, 0);
+}
+
 static int eval_arg(const struct template_arg *a, struct json_object *root,
                     struct template_value *out, char *err, size_t errlen)
 {

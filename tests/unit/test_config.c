@@ -156,12 +156,52 @@ static void test_secret_reference(void **state)
     free(path);
 }
 
+/* [server] public_url: kept as written when it is a base URL, refused
+ * with file:line when it is not. */
+static void test_public_url(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sbconfXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *path = write_config(dir, "[server]\npublic_url = https://hooks.example.com/sb\n");
+    struct config cfg;
+    struct diag d;
+    diag_init(&d);
+    struct config_overrides ov = {.config = path};
+    assert_int_equal(config_load(&cfg, &ov, &d), 0);
+    assert_string_equal(cfg.public_url, "https://hooks.example.com/sb");
+    config_release(&cfg);
+    diag_release(&d);
+    free(path);
+    path = write_config(dir, "[server]\nlisten = 127.0.0.1:0\npublic_url = hooks.example.com\n");
+    diag_init(&d);
+    assert_int_equal(config_load(&cfg, &ov, &d), -1);
+    assert_null(cfg.public_url);
+    char *s = diag_format(&d.items[0]);
+    assert_non_null(strstr(s, ":3: [server] public_url: 'hooks.example.com' is not a base URL"));
+    free(s);
+    config_release(&cfg);
+    diag_release(&d);
+    /* unset: none */
+    free(path);
+    path = write_config(dir, "[server]\nlisten = 127.0.0.1:0\n");
+    diag_init(&d);
+    assert_int_equal(config_load(&cfg, &ov, &d), 0);
+    assert_null(cfg.public_url);
+    config_release(&cfg);
+    diag_release(&d);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_relative_paths_and_values),
         cmocka_unit_test(test_errors_name_file_and_line),
         cmocka_unit_test(test_secret_reference),
+        cmocka_unit_test(test_public_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,8 +49,8 @@ static void test_set_refusals(void **state)
     char set_dir[] = SET;
     char *dirs[] = {set_dir};
     size_t refused = plugin_set_load_dirs(&set, dirs, 1, &d);
-    assert_int_equal(refused, 10);
-    assert_int_equal(d.errors, 10);
+    assert_int_equal(refused, 12);
+    assert_int_equal(d.errors, 12);
     /* the good one loaded */
     assert_int_equal(set.n, 1);
     assert_string_equal(set.plugins[0]->name, "fixture");
@@ -59,7 +59,16 @@ static void test_set_refusals(void **state)
     assert_contains(message_for(&d, "nosymbol.so"), "SB_PLUGIN_DEFINE");
     assert_contains(message_for(&d, "badmajor.so"),
                     "built for SDK 2.0 but this switchboard speaks SDK 1.x");
-    assert_contains(message_for(&d, "newminor.so"), "built for SDK 1.1, newer than this");
+    assert_contains(message_for(&d, "newminor.so"),
+                    "built for SDK 1.2, newer than this switchboard's SDK 1.1; upgrade "
+                    "switchboard or rebuild the plugin against SDK 1.1");
+    /* SDK 1.1 appended to struct sb_trigger: a record claiming 1.0 must
+     * carry the 1.0 size (104 bytes on x86_64) */
+    assert_contains(message_for(&d, "oldminor.so"), "struct sb_trigger is");
+    assert_contains(message_for(&d, "oldminor.so"), "bytes in SDK 1.0");
+    assert_contains(message_for(&d, "signnocb.so"),
+                    "trigger 'signnocb.hook' declares sign options or aliases but no sign "
+                    "callback");
     assert_contains(message_for(&d, "badsize.so"), "struct sb_param is");
     assert_contains(message_for(&d, "badsize.so"), "rebuild it against the installed SDK");
     assert_contains(message_for(&d, "badmagic.so"), "does not return a switchboard ABI record");

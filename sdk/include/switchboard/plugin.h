@@ -16,13 +16,22 @@
  * - SB_ABI_MAJOR changes only when an existing struct field, callback
  *   signature or rule changes. The core refuses a plugin whose major differs.
  * - SB_ABI_MINOR grows when fields are appended to a struct or functions are
- *   appended to struct sb_host. The core refuses a plugin whose minor is newer
- *   than its own, and loads every older one: structs are only ever appended
- *   to, and the core reads each table with the element size the plugin was
- *   compiled with (recorded by SB_PLUGIN_DEFINE in struct sb_abi).
+ *   appended to struct sb_host. The core loads a plugin built for its own
+ *   minor or any older one, and refuses one built for a newer minor (with a
+ *   sentence saying to upgrade switchboard or rebuild against the older SDK).
+ *   Structs are only ever appended to, and the core reads each table with the
+ *   element size the plugin was compiled with (recorded by SB_PLUGIN_DEFINE
+ *   in struct sb_abi): fields a plugin's older header lacks are zero, so a
+ *   1.0 plugin loads in a 1.1 core without the 1.1 callbacks.
+ * - Therefore every host function declared in the header a plugin was built
+ *   with is present, and non-NULL, in every core that loads the plugin:
+ *   SB_HOST_HAS(sb, name) is true for each of them, and a plugin may call
+ *   them without testing. SB_HOST_HAS is for source that is compiled against
+ *   several SDK minors (the name must exist in the header it is built with).
  * - struct sb_abi itself and the entry symbol "sb_plugin_entry" never change.
- * - Host functions added after 1.0 may be absent in an older core: test with
- *   SB_HOST_HAS(sb, name) before calling them.
+ * - Each released minor's struct sizes are pinned by the core (static_assert
+ *   on x86_64); SDK 1.0 is kept as a frozen header in the core's tests, and a
+ *   plugin built against it must load and run in every 1.x core.
  *
  * ---------------------------------------------------------------------------
  * Ownership
@@ -47,6 +56,11 @@
  * - receive, run and poll run on worker threads, concurrently with each
  *   other, including several calls of the same callback at once. State made
  *   in init or setup is read-only afterwards unless the plugin locks it.
+ * - sign runs in `switchboard sign`, and register_hook, unregister_hook and
+ *   list_hooks in `switchboard hooks`: on the main thread of that command,
+ *   one at a time, never in the engine. The hooks callbacks run after init
+ *   (sb->plugin_state works) but without setup (sb->state is NULL); sign runs
+ *   without either.
  * - Every host function may be called from any thread during a callback,
  *   with the struct sb_call of that callback. A thread started by `start` may
  *   call sb->emit and sb->log with the call given to `start` until `stop`
@@ -70,8 +84,8 @@ extern "C" {
 #endif
 
 #define SB_ABI_MAJOR 1
-#define SB_ABI_MINOR 0
-#define SB_SDK_VERSION "1.0"
+#define SB_ABI_MINOR 1
+#define SB_SDK_VERSION "1.1"
 
 /* First field of struct sb_abi: "SBPL". */
 #define SB_ABI_MAGIC 0x5342504cu
@@ -389,6 +403,38 @@ enum sb_trigger_kind {
 };
 
 /*
+ * What `switchboard sign NAME --secret S [--timestamp T] < body` asks a
+ * trigger's sign callback to sign (SDK 1.1). Made by the core, borrowed for
+ * the call. The command's `--set NAME=VALUE` options (and `--url U`,
+ * `--id I`, which stand for `--set url=U`, `--set id=I`) are the call's
+ * parameters, checked against the trigger's sign_params like a workflow's
+ * (unknown names are refused, defaults applied) and read with
+ * sb->param_string.
+ */
+struct sb_sign_request {
+    uint32_t size;             /* sizeof(struct sb_sign_request) in this core */
+    const unsigned char *body; /* the bytes to sign, as they will be sent;
+                                  a NUL follows body[body_len] */
+    size_t body_len;
+    const char *secret;  /* --secret, exactly as given */
+    int64_t timestamp_s; /* --timestamp, else now (Unix seconds) */
+};
+
+/*
+ * What `switchboard hooks register|unregister|list WORKFLOW` hands the
+ * trigger's hooks callbacks (SDK 1.1). Made by the core, borrowed. The
+ * call's parameters are the workflow's trigger parameters (defaults
+ * applied, secrets resolved, templates as written).
+ */
+struct sb_hook_target {
+    uint32_t size;        /* sizeof(struct sb_hook_target) in this core */
+    const char *url;      /* the URL the provider must call: the trigger's
+                             public_url, else [server] public_url +
+                             /hooks/<path> (what sb->public_url gives) */
+    const char *workflow; /* the workflow's name, for descriptions */
+};
+
+/*
  * Callbacks shared by triggers and actions (any may be NULL):
  * validate  checks rules between parameters that a table cannot express
  *           ("verify = hmac needs secret"); reports each problem with
@@ -431,6 +477,54 @@ struct sb_trigger {
     /* THREAD: start a thread that emits; stop must join it. */
     enum sb_status (*start)(const struct sb_host *sb, struct sb_call *call);
     void (*stop)(const struct sb_host *sb, struct sb_call *call);
+
+    /* --- SDK 1.1 (zero in a plugin built for 1.0) ---------------------- */
+
+    /*
+     * sign: the headers the provider would send with req->body, for
+     * `switchboard sign`. Set them with sb->set_output as one JSON object of
+     * strings, header name -> value, in the order they are printed (one
+     * "Name: value" line each). Compute them with the same code that
+     * receive verifies with. Return SB_OK, or sb->fail(call, "...") with a
+     * sentence for the user (a missing --set option, a malformed secret).
+     * `switchboard sign NAME` finds the trigger by NAME: "plugin.trigger",
+     * a plugin name (its first trigger with a sign callback), or one of
+     * sign_aliases.
+     */
+    enum sb_status (*sign)(const struct sb_host *sb, struct sb_call *call,
+                           const struct sb_sign_request *req);
+    /* The options of sign (--set NAME=VALUE), SB_END-terminated; may be
+     * NULL (then sign takes none). Shown by `switchboard describe`. */
+    const struct sb_param *sign_params;
+    /* Other names `switchboard sign` knows this trigger by, NULL-terminated;
+     * may be NULL. E.g. {"standard", NULL} for a scheme with its own name. */
+    const char *const *sign_aliases;
+
+    /*
+     * Remote registration, for `switchboard hooks register|unregister|list
+     * WORKFLOW`: create, delete or show the webhook at the provider that
+     * calls target->url, with the credentials in the trigger's parameters,
+     * through sb->http. Keep what later calls need (a signing secret the
+     * provider returns, the webhook's id) with sb->kv_set: the trigger's
+     * receive sees the same keys.
+     * Each sets its output (sb->set_output) to a JSON array of the webhooks
+     * concerned, one object each with at least "id" and "url" (strings),
+     * plus any scalar or list of strings worth showing ("events",
+     * "status"...):
+     *   register_hook   the webhooks the provider has for target->url after
+     *                   the call; each with "created": true when this call
+     *                   made it, false when it was there already (register
+     *                   twice does not make two);
+     *   unregister_hook the webhooks deleted (an empty array: there was none);
+     *   list_hooks      the provider's webhooks that call target->url.
+     * Return SB_OK, or sb->fail with the provider's error. Each is optional.
+     */
+    enum sb_status (*register_hook)(const struct sb_host *sb, struct sb_call *call,
+                                    const struct sb_hook_target *target);
+    enum sb_status (*unregister_hook)(const struct sb_host *sb, struct sb_call *call,
+                                      const struct sb_hook_target *target);
+    enum sb_status (*list_hooks)(const struct sb_host *sb, struct sb_call *call,
+                                 const struct sb_hook_target *target);
 };
 
 struct sb_action {
@@ -515,8 +609,9 @@ typedef const struct sb_abi *(*sb_entry_fn)(void);
 /* The host function table                                                   */
 /* ------------------------------------------------------------------------- */
 
-/* True when this core's host table has function `fn` (added in a later
- * minor version than the one a plugin may meet). */
+/* True when this core's host table has function `fn`. Always true for the
+ * functions of the header a plugin is built with (see "Compatibility
+ * rules"): a core that lacks them refuses to load the plugin. */
 #define SB_HOST_HAS(sb, fn)                                                                        \
     ((sb)->size >= offsetof(struct sb_host, fn) + sizeof((sb)->fn) && (sb)->fn != NULL)
 
@@ -603,9 +698,14 @@ struct sb_host {
     /* POLL: ask for the next poll at this Unix time in ms (instead of the
      * interval). */
     void (*schedule_next)(struct sb_call *call, int64_t at_ms);
-    /* Durable key/value state of this trigger binding (cursors, seen ids),
-     * kept in the store. kv_get: *value is NULL when unset; release with
-     * sb->free. Both return 0, or -1 when the store failed. */
+    /* Durable key/value state of this trigger binding (cursors, seen ids,
+     * a secret a provider handed out), kept in the store. The binding is the
+     * workflow's trigger; for an HTTP trigger it is its hook path, shared by
+     * the workflows bound to that path and by `switchboard hooks` for any of
+     * them. Keys starting with "secret" are masked by `switchboard
+     * triggers`. kv_get: *value is NULL when unset; release with sb->free.
+     * Both return 0, or -1 when the store failed or the callback has none
+     * (validate, setup, sign). */
     int (*kv_get)(struct sb_call *call, const char *key, char **value);
     int (*kv_set)(struct sb_call *call, const char *key, const char *value);
 
@@ -653,6 +753,50 @@ struct sb_host {
 
     /* Release memory the host allocated for the plugin. */
     void (*free)(void *ptr);
+
+    /* -- added in SDK 1.1 ------------------------------------------------- */
+
+    /* Decode hex (upper or lower case) of even length into out. Returns the
+     * number of bytes written, or -1 if the text is not hex or out_size is
+     * too small (len/2 needed). */
+    int (*hex_decode)(const char *text, size_t len, unsigned char *out, size_t out_size);
+    /* Whether `sig` (sig_len bytes, already decoded) is the HMAC of the
+     * concatenated parts under any of the keys: the current secret and,
+     * while rotating, older ones. Every key is tried, whichever matches, so
+     * the time taken does not tell which did; the comparison is constant
+     * time. False when sig_len is not the digest's length. */
+    bool (*hmac_verify)(enum sb_hash alg, const struct sb_bytes *keys, size_t n_keys,
+                        const struct sb_bytes *parts, size_t n_parts, const void *sig,
+                        size_t sig_len);
+    /* The value at `path` in `root`, in the template dialect: names joined
+     * by dots, array indexes as .0 or [0], other keys as ["a.b"]
+     * ("data.items[0].sku", "data.items.0.sku"); NULL or "" is root itself.
+     * Returns 0 with *out borrowed from root (NULL for a JSON null), -1 when
+     * the path does not exist, -2 when it is not a valid path (test a
+     * parameter in validate with a NULL root). */
+    int (*json_path)(struct json_object *root, const char *path, struct json_object **out);
+    /* The URL providers call for this trigger: its `public_url` parameter
+     * (a core key of every HTTP trigger), else [server] public_url +
+     * "/hooks/<path>". NULL when neither is configured or the trigger is not
+     * HTTP. Borrowed until the callback returns. Works in every trigger
+     * callback, validate and setup included. */
+    const char *(*public_url)(struct sb_call *call);
+    /* A cache of short-lived values (OAuth access tokens) shared by every
+     * callback of this plugin on every thread, in memory only (never
+     * stored, never logged), locked by the core. `key` names the
+     * credentials (hash secrets into it rather than use them raw).
+     * token_get: *value is a copy (release with sb->free), NULL when absent
+     * or expired; *expires_at_ms its expiry (0: none), may be NULL. 0, or -1
+     * out of memory.
+     * token_set: keep `value` until expires_at_ms (Unix ms; 0: until
+     * invalidated). 0 or -1. At most 256 keys per plugin: the oldest go.
+     * token_invalidate: forget the key, but only while it still holds
+     * `value` (NULL: whatever it holds), so a thread that saw a stale token
+     * rejected does not drop the fresh one another thread just stored. */
+    int (*token_get)(struct sb_call *call, const char *key, char **value, int64_t *expires_at_ms);
+    int (*token_set)(struct sb_call *call, const char *key, const char *value,
+                     int64_t expires_at_ms);
+    void (*token_invalidate)(struct sb_call *call, const char *key, const char *value);
 };
 
 #ifdef __cplusplus
