@@ -17,6 +17,8 @@ static const struct sb_trigger triggers[] = {
         .setup = hubspot_webhook_setup,
         .teardown = hubspot_webhook_teardown,
         .receive = hubspot_webhook_receive,
+        .sign = hubspot_webhook_sign,
+        .sign_params = hubspot_sign_params,
     },
     SB_END,
 };

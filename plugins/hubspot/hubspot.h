@@ -19,32 +19,11 @@ void hubspot_webhook_teardown(const struct sb_host *sb, void *state);
 enum sb_status hubspot_webhook_receive(const struct sb_host *sb, struct sb_call *call,
                                        const struct sb_request *req);
 
-/*
- * The URI HubSpot signs in v3: `url` with only %3A %2F %3F %40 %21 %24 %27
- * %28 %29 %2A %2C %3B decoded (either case of hex digits), as HubSpot's
- * request-validation page requires; every other escape stays as sent.
- * Writes a NUL-terminated string; 0, or -1 when out_size is too small.
- */
-int hubspot_v3_uri(const char *url, char *out, size_t out_size);
-
-/*
- * The v3 signature of a request: base64 of HMAC-SHA256(secret, method +
- * uri + body + timestamp), `uri` already decoded by hubspot_v3_uri and
- * `timestamp` the X-HubSpot-Request-Timestamp text (Unix milliseconds).
- * Writes NUL-terminated base64 into out (at least 45 bytes); 0 or -1.
- */
-int hubspot_sign_v3(const struct sb_host *sb, const char *secret, const char *method,
-                    const char *uri, const void *body, size_t body_len, const char *timestamp,
-                    char *out, size_t out_size);
-
-/*
- * The v1 (`uri` NULL: SHA-256 of secret + body) or v2 (SHA-256 of secret +
- * method + uri + body, the URI exactly as called) signature, as 64
- * lowercase hex digits + NUL into out (at least 65 bytes); 0 or -1.
- */
-int hubspot_sign_v1v2(const struct sb_host *sb, const char *secret, const char *method,
-                      const char *uri, const void *body, size_t body_len, char *out,
-                      size_t out_size);
+/* switchboard sign hubspot: the headers of v3 (default), v2 or v1 for a
+ * body, made with the code receive verifies with. */
+extern const struct sb_param hubspot_sign_params[];
+enum sb_status hubspot_webhook_sign(const struct sb_host *sb, struct sb_call *call,
+                                    const struct sb_sign_request *req);
 
 /* --- actions (crm.c) --- */
 extern const struct sb_param hubspot_upsert_contact_params[];

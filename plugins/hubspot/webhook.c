@@ -7,10 +7,13 @@
  * raw body + X-HubSpot-Request-Timestamp (Unix milliseconds), and wants
  * requests older than 5 minutes refused. The URI is the full URL HubSpot
  * called, after decoding a fixed set of escapes; behind a proxy the
- * request line differs from it, so it comes from `public_url`, never from
- * the request. Older apps send X-HubSpot-Signature with
- * X-HubSpot-Signature-Version v1 (SHA-256 of secret + body) or v2 (SHA-256
- * of secret + method + URI + body); both are verified too.
+ * request line differs from it, so it is never read from the request: it
+ * is the trigger's public_url (a core key), else [server] public_url +
+ * /hooks/<path>, with the request's query string added. Older apps send
+ * X-HubSpot-Signature with X-HubSpot-Signature-Version v1 (SHA-256 of
+ * secret + body) or v2 (SHA-256 of secret + method + URI + body); both are
+ * verified too. `switchboard sign hubspot` makes all three with the same
+ * code.
  *
  * The body is a JSON array of up to 100 events; each becomes its own event.
  * HubSpot does not promise eventId is unique, so the dedupe id joins
@@ -35,11 +38,6 @@ const struct sb_param hubspot_webhook_params[] = {
      .flags = SB_PARAM_REQUIRED,
      .help = "the app's client secret (developer account > Apps > Auth), which HubSpot signs "
              "deliveries with"},
-    {.name = "public_url",
-     .type = SB_PARAM_STRING,
-     .help = "the exact target URL set in the app's webhook settings, which HubSpot signs "
-             "(default: [server] public_url + /hooks/<path>); the request's query string is "
-             "added when this URL has none"},
     {.name = "events",
      .type = SB_PARAM_LIST,
      .flags = SB_PARAM_EVENT_TYPES,
@@ -53,20 +51,22 @@ struct hubspot_hook {
     char *public_url; /* the URL HubSpot calls, NULL when unknown */
 };
 
-static bool is_http_url(const char *s)
-{
-    return s && (strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0) &&
-           !strpbrk(s, " \t\r\n");
-}
-
 enum sb_status hubspot_webhook_validate(const struct sb_host *sb, struct sb_call *call)
 {
-    const char *url = sb->param_string(call, "public_url");
-    if (url && !is_http_url(url)) {
+    const char *url = sb->public_url(call);
+    if (url && ((strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) ||
+                strpbrk(url, " \t\r\n"))) {
         sb->config_error(call, "public_url",
                          "'%s' is not an http(s) URL; give the target URL exactly as set in the "
                          "app's webhook settings",
                          url);
+        return SB_FAIL;
+    }
+    if (!url) {
+        sb->config_error(call, "public_url",
+                         "hubspot.webhook needs the URL HubSpot calls, which it signs: set "
+                         "[server] public_url in switchboard.ini, or public_url here (the target "
+                         "URL of the app's webhook settings)");
         return SB_FAIL;
     }
     return SB_OK;
@@ -84,12 +84,11 @@ static void hook_free(struct hubspot_hook *h)
 enum sb_status hubspot_webhook_setup(const struct sb_host *sb, struct sb_call *call)
 {
     const char *secret = sb->param_string(call, "secret");
-    const char *url = sb->param_string(call, "public_url");
+    const char *url = sb->public_url(call);
     if (!secret || !*secret)
         return sb->fail(call, "the secret is empty");
     if (!url || !*url)
-        return sb->fail(call, "hubspot.webhook needs public_url: the target URL set in the app's "
-                              "webhook settings, which HubSpot signs");
+        return sb->fail(call, "hubspot.webhook needs public_url or [server] public_url");
     struct hubspot_hook *h = calloc(1, sizeof(*h));
     if (!h || !(h->secret = strdup(secret)) || !(h->public_url = strdup(url))) {
         hook_free(h);
@@ -118,7 +117,13 @@ static int hex_digit(char c)
     return -1;
 }
 
-int hubspot_v3_uri(const char *url, char *out, size_t out_size)
+/*
+ * The URI HubSpot signs in v2 and v3: `url` with only %3A %2F %3F %40 %21
+ * %24 %27 %28 %29 %2A %2C %3B decoded (either case of hex digits), as
+ * HubSpot's request-validation page requires (the SDKs skip this); every
+ * other escape stays as sent. 0, or -1 when out_size is too small.
+ */
+static int v3_uri(const char *url, char *out, size_t out_size)
 {
     /* the reserved characters HubSpot's page lists: : / ? @ ! $ ' ( ) * , ; */
     static const char decoded[] = ":/?@!$'()*,;";
@@ -136,32 +141,25 @@ int hubspot_v3_uri(const char *url, char *out, size_t out_size)
             return -1;
         out[o++] = c;
     }
-    if (o >= out_size)
-        return -1;
     out[o] = '\0';
     return 0;
 }
 
-int hubspot_sign_v3(const struct sb_host *sb, const char *secret, const char *method,
-                    const char *uri, const void *body, size_t body_len, const char *timestamp,
-                    char *out, size_t out_size)
+/* The parts v3 signs, in order: method, URI (decoded), body, timestamp. */
+static void v3_parts(const char *method, const char *uri, const void *body, size_t body_len,
+                     const char *timestamp, struct sb_bytes parts[4])
 {
-    struct sb_bytes parts[] = {
-        {method, strlen(method)},
-        {uri, strlen(uri)},
-        {body, body_len},
-        {timestamp, strlen(timestamp)},
-    };
-    unsigned char mac[SB_HASH_MAX_SIZE];
-    int n = sb->hmac(SB_HASH_SHA256, secret, strlen(secret), parts, 4, mac);
-    if (n != SHA256_LEN)
-        return -1;
-    return sb->base64_encode(mac, (size_t)n, out, out_size) < 0 ? -1 : 0;
+    parts[0] = (struct sb_bytes){method, strlen(method)};
+    parts[1] = (struct sb_bytes){uri, strlen(uri)};
+    parts[2] = (struct sb_bytes){body, body_len};
+    parts[3] = (struct sb_bytes){timestamp, strlen(timestamp)};
 }
 
-int hubspot_sign_v1v2(const struct sb_host *sb, const char *secret, const char *method,
-                      const char *uri, const void *body, size_t body_len, char *out,
-                      size_t out_size)
+/* The v1 (`uri` NULL: SHA-256 of secret + body) or v2 (SHA-256 of secret +
+ * method + uri + body, the URI exactly as called) digest into out[32].
+ * 0 or -1. */
+static int v1v2_digest(const struct sb_host *sb, const char *secret, const char *method,
+                       const char *uri, const void *body, size_t body_len, unsigned char *out)
 {
     struct sb_bytes v1[] = {{secret, strlen(secret)}, {body, body_len}};
     struct sb_bytes v2[] = {
@@ -170,12 +168,8 @@ int hubspot_sign_v1v2(const struct sb_host *sb, const char *secret, const char *
         {uri ? uri : "", uri ? strlen(uri) : 0},
         {body, body_len},
     };
-    unsigned char digest[SB_HASH_MAX_SIZE];
-    int n =
-        uri ? sb->digest(SB_HASH_SHA256, v2, 4, digest) : sb->digest(SB_HASH_SHA256, v1, 2, digest);
-    if (n != SHA256_LEN)
-        return -1;
-    return sb->hex_encode(digest, (size_t)n, out, out_size) < 0 ? -1 : 0;
+    int n = uri ? sb->digest(SB_HASH_SHA256, v2, 4, out) : sb->digest(SB_HASH_SHA256, v1, 2, out);
+    return n == SHA256_LEN ? 0 : -1;
 }
 
 /* The URL HubSpot called: public_url, plus the request's query string when
@@ -216,14 +210,14 @@ static enum sb_status verify_v3(const struct sb_host *sb, struct sb_call *call,
     if (age > WINDOW_MS || age < -WINDOW_MS)
         return sb->reject(call, 401, "X-HubSpot-Request-Timestamp is more than 5 minutes from now");
     char url[MAX_URI], uri[MAX_URI];
-    if (called_url(h, req, url, sizeof(url)) < 0 || hubspot_v3_uri(url, uri, sizeof(uri)) < 0)
+    if (called_url(h, req, url, sizeof(url)) < 0 || v3_uri(url, uri, sizeof(uri)) < 0)
         return sb->reject(call, 414, "the request URL is too long");
-    char want[64];
-    if (hubspot_sign_v3(sb, h->secret, req->method, uri, req->body, req->body_len, ts, want,
-                        sizeof(want)) < 0)
-        return sb->fail(call, "cannot compute the signature");
-    size_t n = strlen(want);
-    if (strlen(sig) != n || !sb->ct_equal(sig, want, n))
+    unsigned char sent[SB_HASH_MAX_SIZE];
+    int n = sb->base64_decode(sig, strlen(sig), sent, sizeof(sent));
+    struct sb_bytes parts[4];
+    v3_parts(req->method, uri, req->body, req->body_len, ts, parts);
+    struct sb_bytes key = {h->secret, strlen(h->secret)};
+    if (n != SHA256_LEN || !sb->hmac_verify(SB_HASH_SHA256, &key, 1, parts, 4, sent, (size_t)n))
         return sb->reject(call, 401, "invalid signature");
     return SB_OK;
 }
@@ -242,19 +236,13 @@ static enum sb_status verify_v1v2(const struct sb_host *sb, struct sb_call *call
     char url[MAX_URI];
     if (v2 && called_url(h, req, url, sizeof(url)) < 0)
         return sb->reject(call, 414, "the request URL is too long");
-    char want[2 * SHA256_LEN + 1];
-    if (hubspot_sign_v1v2(sb, h->secret, req->method, v2 ? url : NULL, req->body, req->body_len,
-                          want, sizeof(want)) < 0)
+    unsigned char want[SB_HASH_MAX_SIZE], sent[SB_HASH_MAX_SIZE];
+    if (v1v2_digest(sb, h->secret, req->method, v2 ? url : NULL, req->body, req->body_len, want) <
+        0)
         return sb->fail(call, "cannot compute the signature");
     /* hex digits in either case */
-    char sent[2 * SHA256_LEN + 1];
-    size_t n = strlen(sig);
-    if (n != 2 * SHA256_LEN)
-        return sb->reject(call, 401, "invalid signature");
-    for (size_t i = 0; i < n; i++)
-        sent[i] = (char)(sig[i] >= 'A' && sig[i] <= 'F' ? sig[i] - 'A' + 'a' : sig[i]);
-    sent[n] = '\0';
-    if (!sb->ct_equal(sent, want, n))
+    int n = sb->hex_decode(sig, strlen(sig), sent, sizeof(sent));
+    if (n != SHA256_LEN || !sb->ct_equal(sent, want, SHA256_LEN))
         return sb->reject(call, 401, "invalid signature");
     return SB_OK;
 }
@@ -344,4 +332,81 @@ enum sb_status hubspot_webhook_receive(const struct sb_host *sb, struct sb_call 
         st = emit_element(sb, call, json_object_array_get_idx(body, i));
     json_object_put(body);
     return st;
+}
+
+/* --- switchboard sign hubspot ---------------------------------------------------------- */
+
+static const char *const versions[] = {"v3", "v2", "v1", NULL};
+static const char *const sign_methods[] = {"POST", "GET", "PUT", NULL};
+
+const struct sb_param hubspot_sign_params[] = {
+    {.name = "url",
+     .type = SB_PARAM_STRING,
+     .help = "the URL HubSpot calls (the trigger's public_url), query string included; needed "
+             "for v3 and v2"},
+    {.name = "version",
+     .type = SB_PARAM_ENUM,
+     .def = "v3",
+     .values = versions,
+     .help = "the signature scheme: v3 (current), or v2 / v1 of older apps"},
+    {.name = "method",
+     .type = SB_PARAM_ENUM,
+     .def = "POST",
+     .values = sign_methods,
+     .help = "the request method that is signed"},
+    SB_END,
+};
+
+/* The headers HubSpot sends with req->body: v3 with
+ * X-HubSpot-Request-Timestamp (milliseconds), or v1/v2 with
+ * X-HubSpot-Signature-Version. */
+enum sb_status hubspot_webhook_sign(const struct sb_host *sb, struct sb_call *call,
+                                    const struct sb_sign_request *req)
+{
+    const char *version = sb->param_string(call, "version");
+    const char *method = sb->param_string(call, "method");
+    const char *url = sb->param_string(call, "url");
+    if (!version)
+        version = "v3";
+    if (!method)
+        method = "POST";
+    bool v1 = strcmp(version, "v1") == 0;
+    if (!v1 && (!url || !*url))
+        return sb->fail(call,
+                        "hubspot %s signs the URL HubSpot calls: give --url (the "
+                        "trigger's public_url, query string included)",
+                        version);
+    struct json_object *out = json_object_new_object();
+    if (!out)
+        return sb->fail(call, "out of memory");
+    unsigned char mac[SB_HASH_MAX_SIZE];
+    char text[2 * SB_HASH_MAX_SIZE + 1];
+    if (strcmp(version, "v3") == 0) {
+        char ts[32], uri[MAX_URI];
+        snprintf(ts, sizeof(ts), "%lld", (long long)req->timestamp_s * 1000);
+        if (v3_uri(url, uri, sizeof(uri)) < 0) {
+            json_object_put(out);
+            return sb->fail(call, "the URL is longer than %d bytes", MAX_URI - 1);
+        }
+        struct sb_bytes parts[4];
+        v3_parts(method, uri, req->body, req->body_len, ts, parts);
+        int n = sb->hmac(SB_HASH_SHA256, req->secret, strlen(req->secret), parts, 4, mac);
+        if (n != SHA256_LEN || sb->base64_encode(mac, (size_t)n, text, sizeof(text)) < 0) {
+            json_object_put(out);
+            return sb->fail(call, "cannot compute the signature");
+        }
+        json_object_object_add(out, "X-HubSpot-Signature-v3", json_object_new_string(text));
+        json_object_object_add(out, "X-HubSpot-Request-Timestamp", json_object_new_string(ts));
+    } else {
+        if (v1v2_digest(sb, req->secret, method, v1 ? NULL : url, req->body, req->body_len, mac) <
+                0 ||
+            sb->hex_encode(mac, SHA256_LEN, text, sizeof(text)) < 0) {
+            json_object_put(out);
+            return sb->fail(call, "cannot compute the signature");
+        }
+        json_object_object_add(out, "X-HubSpot-Signature", json_object_new_string(text));
+        json_object_object_add(out, "X-HubSpot-Signature-Version", json_object_new_string(version));
+    }
+    sb->set_output(call, out);
+    return SB_OK;
 }

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include "strbuf.h"
 #include "trigger_harness.h"
 
 #define SECRET "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"
@@ -362,6 +363,99 @@ static void test_one_event_per_element(void **state)
     hook_close(&h);
 }
 
+/* public_url: the trigger's own, else [server] public_url + /hooks/<path> */
+static void test_public_url(void **state)
+{
+    (void)state;
+    clock_ms = 1700000000000LL;
+    /* neither: refused at load, saying what to set */
+    expect_load_error(NULL, SECRET, NULL, NULL, "public_url", "[server] public_url");
+    /* the server's base: the harness's hook path is "t" */
+    call_set_public_base("https://www.example.com/");
+    struct hook h;
+    hook_open(&h, SECRET, NULL);
+    char sig[64];
+    v3_ref("POST", "https://www.example.com/hooks/t", "[]", TS, sig, sizeof(sig));
+    struct req r;
+    v3_request(&r, "[]", sig, TS);
+    struct receive_result rx;
+    assert_int_equal(hook_receive(&h, &r, &rx), SB_OK);
+    assert_false(rx.rejected);
+    receive_result_release(&rx);
+    /* tampered twin: signed for another path */
+    v3_ref("POST", "https://www.example.com/hooks/u", "[]", TS, sig, sizeof(sig));
+    v3_request(&r, "[]", sig, TS);
+    expect_rejected(&h, &r, 401, "invalid signature");
+    hook_close(&h);
+    /* the trigger's own public_url wins over the server's */
+    hook_open(&h, SECRET, "public_url = " URL);
+    v3_request(&r, EXAMPLE_BODY, V3_SIG, TS);
+    expect_rejected(&h, &r, 400, "JSON array");
+    hook_close(&h);
+    call_set_public_base(NULL);
+}
+
+/* `switchboard sign hubspot`: the sign callback makes what receive takes */
+static enum sb_status sign_with(struct hook *h, const char *body, const char *url,
+                                const char *version, struct json_object **out)
+{
+    struct sb_call c;
+    call_init(&c, CALL_VALIDATE, "hubspot.webhook");
+    c.plugin = h->t->plugin;
+    struct json_object *params = json_object_new_object();
+    if (url)
+        json_object_object_add(params, "url", json_object_new_string(url));
+    if (version)
+        json_object_object_add(params, "version", json_object_new_string(version));
+    c.params = params;
+    struct sb_sign_request req = {sizeof(req), (const unsigned char *)body, strlen(body), SECRET,
+                                  1700000000};
+    enum sb_status st = h->t->desc.sign(&core_host, &c, &req);
+    *out = c.output ? json_object_get(c.output) : NULL;
+    if (st != SB_OK)
+        fprintf(stderr, "sign: %s\n", c.error.len ? strbuf_str(&c.error) : "");
+    call_release(&c);
+    json_object_put(params);
+    return st;
+}
+
+static void test_sign_callback(void **state)
+{
+    (void)state;
+    clock_ms = 1700000000000LL;
+    struct hook h;
+    hook_open(&h, SECRET, "public_url = " URL);
+    assert_non_null(h.t->desc.sign);
+    struct json_object *out = NULL, *v;
+    /* v3 by default, the timestamp in milliseconds: the reference vector */
+    assert_int_equal(sign_with(&h, EXAMPLE_BODY, URL, NULL, &out), SB_OK);
+    assert_true(json_object_object_get_ex(out, "X-HubSpot-Signature-v3", &v));
+    assert_string_equal(json_object_get_string(v), V3_SIG);
+    assert_true(json_object_object_get_ex(out, "X-HubSpot-Request-Timestamp", &v));
+    assert_string_equal(json_object_get_string(v), TS);
+    json_object_put(out);
+    /* over the decoded URI, as receive checks it */
+    assert_int_equal(
+        sign_with(&h, "[{\"eventId\":1}]", URL "?portal=62515&email=a%40b.com", "v3", &out), SB_OK);
+    assert_true(json_object_object_get_ex(out, "X-HubSpot-Signature-v3", &v));
+    assert_string_equal(json_object_get_string(v), V3_QUERY_SIG);
+    json_object_put(out);
+    assert_int_equal(sign_with(&h, V1_BODY, NULL, "v1", &out), SB_OK);
+    assert_true(json_object_object_get_ex(out, "X-HubSpot-Signature", &v));
+    assert_string_equal(json_object_get_string(v), V1_SIG);
+    assert_true(json_object_object_get_ex(out, "X-HubSpot-Signature-Version", &v));
+    assert_string_equal(json_object_get_string(v), "v1");
+    json_object_put(out);
+    assert_int_equal(sign_with(&h, EXAMPLE_BODY, URL, "v2", &out), SB_OK);
+    assert_true(json_object_object_get_ex(out, "X-HubSpot-Signature", &v));
+    assert_string_equal(json_object_get_string(v), V2_POST_SIG);
+    json_object_put(out);
+    /* v3 without the URL cannot be made */
+    assert_int_equal(sign_with(&h, EXAMPLE_BODY, NULL, "v3", &out), SB_FAIL);
+    json_object_put(out);
+    hook_close(&h);
+}
+
 static void test_config(void **state)
 {
     (void)state;
@@ -381,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_v1_vector),       cmocka_unit_test(test_v2_vectors),
         cmocka_unit_test(test_v3_vectors),      cmocka_unit_test(test_v3_window),
         cmocka_unit_test(test_v3_uri_decoding), cmocka_unit_test(test_one_event_per_element),
+        cmocka_unit_test(test_public_url),      cmocka_unit_test(test_sign_callback),
         cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, group_setup, trigger_harness_teardown);
