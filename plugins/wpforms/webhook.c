@@ -63,15 +63,12 @@ void wpforms_webhook_teardown(const struct sb_host *sb, void *state)
     free(h);
 }
 
-int wpforms_sign(const struct sb_host *sb, const char *secret, const char *t, const void *body,
-                 size_t body_len, char *out, size_t out_size)
+/* The parts WPForms signs: t, ".", the raw body. */
+static void signed_parts(const char *t, const void *body, size_t body_len, struct sb_bytes parts[3])
 {
-    struct sb_bytes parts[] = {{t, strlen(t)}, {".", 1}, {body, body_len}};
-    unsigned char mac[SB_HASH_MAX_SIZE];
-    int n = sb->hmac(SB_HASH_SHA256, secret, strlen(secret), parts, 3, mac);
-    if (n != SHA256_LEN)
-        return -1;
-    return sb->hex_encode(mac, (size_t)n, out, out_size) < 0 ? -1 : 0;
+    parts[0] = (struct sb_bytes){t, strlen(t)};
+    parts[1] = (struct sb_bytes){".", 1};
+    parts[2] = (struct sb_bytes){body, body_len};
 }
 
 /* The header's t and v (the first of each) into t and v; false when either
@@ -147,13 +144,12 @@ enum sb_status wpforms_webhook_receive(const struct sb_host *sb, struct sb_call 
     int64_t age = sb->now_ms(call) / 1000 - ts;
     if (age > WINDOW_S || age < -WINDOW_S)
         return sb->reject(call, 401, "the signature's timestamp is more than 5 minutes from now");
-    char want[2 * SHA256_LEN + 1];
-    if (wpforms_sign(sb, h->secret, t, req->body, req->body_len, want, sizeof(want)) < 0)
-        return sb->fail(call, "cannot compute the signature");
-    for (char *c = v; *c; c++)
-        if (*c >= 'A' && *c <= 'F')
-            *c = (char)(*c - 'A' + 'a');
-    if (strlen(v) != 2 * SHA256_LEN || !sb->ct_equal(v, want, 2 * SHA256_LEN))
+    unsigned char sent[SB_HASH_MAX_SIZE];
+    int n = sb->hex_decode(v, strlen(v), sent, sizeof(sent));
+    struct sb_bytes parts[3];
+    signed_parts(t, req->body, req->body_len, parts);
+    struct sb_bytes key = {h->secret, strlen(h->secret)};
+    if (n != SHA256_LEN || !sb->hmac_verify(SB_HASH_SHA256, &key, 1, parts, 3, sent, (size_t)n))
         return sb->reject(call, 401, "invalid signature");
 
     struct json_tokener *tok = json_tokener_new();
@@ -168,9 +164,12 @@ enum sb_status wpforms_webhook_receive(const struct sb_host *sb, struct sb_call 
         json_object_put(body);
         return sb->reject(call, 400, "body is not a JSON object");
     }
+    /* v in lower case whichever case was sent: one delivery, one id */
+    char hex[2 * SHA256_LEN + 1];
+    sb->hex_encode(sent, SHA256_LEN, hex, sizeof(hex));
     const char *webhook = sb->header(req, "X-WPForms-Webhook-Id");
     char id[160];
-    snprintf(id, sizeof(id), "%.40s:%s:%s", webhook ? webhook : "", t, v);
+    snprintf(id, sizeof(id), "%.40s:%s:%s", webhook ? webhook : "", t, hex);
     struct sb_event ev = SB_EVENT_INIT;
     ev.id = id;
     ev.type = "submission";
@@ -179,4 +178,39 @@ enum sb_status wpforms_webhook_receive(const struct sb_host *sb, struct sb_call 
     ev.payload_json = (const char *)req->body;
     ev.payload_json_len = req->body_len;
     return sb->emit(call, &ev);
+}
+
+/* --- switchboard sign wpforms ------------------------------------------------------ */
+
+const struct sb_param wpforms_sign_params[] = {
+    {.name = "id",
+     .type = SB_PARAM_STRING,
+     .help = "the webhook's id, sent as X-WPForms-Webhook-Id (default: none sent)"},
+    SB_END,
+};
+
+/* X-WPForms-Webhook-Signature: t=<timestamp>,v=<hex HMAC-SHA256(secret,
+ * t + "." + body)>, and X-WPForms-Webhook-Id when --id is given. */
+enum sb_status wpforms_webhook_sign(const struct sb_host *sb, struct sb_call *call,
+                                    const struct sb_sign_request *req)
+{
+    char t[32];
+    snprintf(t, sizeof(t), "%lld", (long long)req->timestamp_s);
+    struct sb_bytes parts[3];
+    signed_parts(t, req->body, req->body_len, parts);
+    unsigned char mac[SB_HASH_MAX_SIZE];
+    char hex[2 * SHA256_LEN + 1], header[sizeof(hex) + 48];
+    int n = sb->hmac(SB_HASH_SHA256, req->secret, strlen(req->secret), parts, 3, mac);
+    if (n != SHA256_LEN || sb->hex_encode(mac, (size_t)n, hex, sizeof(hex)) < 0)
+        return sb->fail(call, "cannot compute the signature");
+    snprintf(header, sizeof(header), "t=%s,v=%s", t, hex);
+    struct json_object *out = json_object_new_object();
+    if (!out)
+        return sb->fail(call, "out of memory");
+    json_object_object_add(out, "X-WPForms-Webhook-Signature", json_object_new_string(header));
+    const char *id = sb->param_string(call, "id");
+    if (id && *id)
+        json_object_object_add(out, "X-WPForms-Webhook-Id", json_object_new_string(id));
+    sb->set_output(call, out);
+    return SB_OK;
 }

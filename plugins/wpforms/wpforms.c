@@ -16,6 +16,8 @@ static const struct sb_trigger triggers[] = {
         .setup = wpforms_webhook_setup,
         .teardown = wpforms_webhook_teardown,
         .receive = wpforms_webhook_receive,
+        .sign = wpforms_webhook_sign,
+        .sign_params = wpforms_sign_params,
     },
     SB_END,
 };

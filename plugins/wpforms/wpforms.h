@@ -14,12 +14,9 @@ void wpforms_webhook_teardown(const struct sb_host *sb, void *state);
 enum sb_status wpforms_webhook_receive(const struct sb_host *sb, struct sb_call *call,
                                        const struct sb_request *req);
 
-/*
- * The signature WPForms sends for `body` at Unix time `t` (decimal text):
- * lowercase hex of HMAC-SHA256(secret, t + "." + body), 64 digits + NUL
- * into out (at least 65 bytes). 0, or -1.
- */
-int wpforms_sign(const struct sb_host *sb, const char *secret, const char *t, const void *body,
-                 size_t body_len, char *out, size_t out_size);
+/* switchboard sign wpforms: the signature header for a body. */
+extern const struct sb_param wpforms_sign_params[];
+enum sb_status wpforms_webhook_sign(const struct sb_host *sb, struct sb_call *call,
+                                    const struct sb_sign_request *req);
 
 #endif

@@ -161,6 +161,52 @@ static void test_malformed_and_form_format(void **state)
     hook_close(&h);
 }
 
+/* upper-case hex is the same signature, and the same delivery */
+static void test_hex_case(void **state)
+{
+    (void)state;
+    clock_ms = 1700000000000LL;
+    struct hook h;
+    hook_open(&h, SECRET, NULL);
+    char upper[65];
+    for (size_t i = 0; i <= 64; i++)
+        upper[i] = (char)(SIG[i] >= 'a' && SIG[i] <= 'f' ? SIG[i] - 'a' + 'A' : SIG[i]);
+    char header[100];
+    snprintf(header, sizeof(header), "t=1700000000,v=%s", upper);
+    struct req r;
+    wp_request(&r, BODY, header);
+    struct receive_result rx;
+    expect_event(&h, &r, &rx);
+    assert_string_equal(rx.events[0].id, "3:1700000000:" SIG);
+    receive_result_release(&rx);
+    hook_close(&h);
+}
+
+static void test_sign_callback(void **state)
+{
+    (void)state;
+    struct hook h;
+    hook_open(&h, SECRET, NULL);
+    assert_non_null(h.t->desc.sign);
+    struct sb_call c;
+    call_init(&c, CALL_VALIDATE, "wpforms.webhook");
+    c.plugin = h.t->plugin;
+    struct json_object *params = json_object_new_object();
+    json_object_object_add(params, "id", json_object_new_string("3"));
+    c.params = params;
+    struct sb_sign_request sreq = {sizeof(sreq), (const unsigned char *)BODY, strlen(BODY), SECRET,
+                                   1700000000};
+    assert_int_equal(h.t->desc.sign(&core_host, &c, &sreq), SB_OK);
+    struct json_object *v;
+    assert_true(json_object_object_get_ex(c.output, "X-WPForms-Webhook-Signature", &v));
+    assert_string_equal(json_object_get_string(v), "t=1700000000,v=" SIG);
+    assert_true(json_object_object_get_ex(c.output, "X-WPForms-Webhook-Id", &v));
+    assert_string_equal(json_object_get_string(v), "3");
+    call_release(&c);
+    json_object_put(params);
+    hook_close(&h);
+}
+
 static void test_config(void **state)
 {
     (void)state;
@@ -177,6 +223,8 @@ int main(void)
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_malformed_and_form_format),
+        cmocka_unit_test(test_hex_case),
+        cmocka_unit_test(test_sign_callback),
         cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, group_setup, trigger_harness_teardown);
