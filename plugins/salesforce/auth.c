@@ -1,6 +1,5 @@
 /*
- * OAuth 2.0 for the REST actions (connectors.md 10.2), and the cache of
- * access tokens the plugin keeps for every worker.
+ * OAuth 2.0 for the REST actions (connectors.md 10.2).
  *
  * Two server-to-server flows, chosen by the parameters given:
  *   client credentials  client_id + client_secret, form-encoded to
@@ -10,12 +9,11 @@
  *                       assertion (jwt.c) with exp 3 minutes ahead.
  * Salesforce answers access_token and instance_url, and no lifetime (the
  * org's session policy decides), so a token is used until a call draws a
- * 401, or for at most an hour. The cache is keyed by a SHA-256 of the
- * credentials (never the credentials themselves), holds tokens in memory
- * only, and fetches at most one token per key at a time: workers that need
- * the same token wait for the one fetching it.
+ * 401, or for at most an hour. Tokens live in the host's token cache (in
+ * memory, shared by every worker, never logged or stored), keyed by a
+ * SHA-256 of the credentials, never the credentials themselves; the value
+ * is "<instance_url> <access_token>" (neither holds a space).
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,31 +26,6 @@
 #define JWT_LIFETIME_S 180
 #define SNIPPET 300
 
-struct cached_token {
-    char key[65]; /* hex SHA-256 of the credentials */
-    pthread_mutex_t lock;
-    char *access_token; /* NULL when none is held */
-    char *instance_url;
-    int64_t expires_ms;
-    struct cached_token *next;
-};
-
-struct token_cache {
-    pthread_mutex_t lock; /* guards the list; each entry has its own lock */
-    struct cached_token *head;
-};
-
-enum sb_status salesforce_init(const struct sb_host *sb, void **state)
-{
-    (void)sb;
-    struct token_cache *c = calloc(1, sizeof(*c));
-    if (!c)
-        return SB_FAIL;
-    pthread_mutex_init(&c->lock, NULL);
-    *state = c;
-    return SB_OK;
-}
-
 static void wipe_free(char *s)
 {
     if (s) {
@@ -61,23 +34,6 @@ static void wipe_free(char *s)
             *p = 0;
     }
     free(s);
-}
-
-void salesforce_fini(const struct sb_host *sb, void *state)
-{
-    (void)sb;
-    struct token_cache *c = state;
-    if (!c)
-        return;
-    for (struct cached_token *t = c->head, *next; t; t = next) {
-        next = t->next;
-        wipe_free(t->access_token);
-        free(t->instance_url);
-        pthread_mutex_destroy(&t->lock);
-        free(t);
-    }
-    pthread_mutex_destroy(&c->lock);
-    free(c);
 }
 
 void salesforce_session_release(struct salesforce_session *s)
@@ -252,9 +208,9 @@ static enum sb_status fetch_token(const struct sb_host *sb, struct sb_call *call
 
 /* --- the cache ---------------------------------------------------------------------- */
 
-/* The cache key of the call's credentials: hex SHA-256 over the flow's
- * parameters, NUL-separated. 0 or -1. */
-static int credentials_key(const struct sb_host *sb, struct sb_call *call, char out[65])
+/* The cache key of the call's credentials: "salesforce:" and the hex
+ * SHA-256 over the flow's parameters, NUL-separated. 0 or -1. */
+static int credentials_key(const struct sb_host *sb, struct sb_call *call, char out[80])
 {
     static const char *const names[] = {"login_url", "client_id",   "client_secret",
                                         "username",  "private_key", "audience"};
@@ -269,74 +225,76 @@ static int credentials_key(const struct sb_host *sb, struct sb_call *call, char 
         parts[2 * i + 1] = (struct sb_bytes){"", 1}; /* the NUL after it */
     }
     unsigned char digest[SB_HASH_MAX_SIZE];
+    char hex[65];
     int n = sb->digest(SB_HASH_SHA256, parts, 12, digest);
-    return n == 32 && sb->hex_encode(digest, 32, out, 65) == 64 ? 0 : -1;
+    if (n != 32 || sb->hex_encode(digest, 32, hex, sizeof(hex)) != 64)
+        return -1;
+    snprintf(out, 80, "salesforce:%s", hex);
+    return 0;
 }
 
-/* The entry for key, made when missing; NULL when out of memory. */
-static struct cached_token *entry_for(struct token_cache *c, const char *key)
+/* "<instance_url> <access_token>" as the cache holds it (caller frees with
+ * wipe_free); NULL when out of memory. */
+static char *cache_value(const struct salesforce_session *s)
 {
-    pthread_mutex_lock(&c->lock);
-    struct cached_token *t = c->head;
-    while (t && strcmp(t->key, key) != 0)
-        t = t->next;
-    if (!t && (t = calloc(1, sizeof(*t))) != NULL) {
-        memcpy(t->key, key, 65);
-        pthread_mutex_init(&t->lock, NULL);
-        t->next = c->head;
-        c->head = t;
-    }
-    pthread_mutex_unlock(&c->lock);
-    return t;
+    size_t n = strlen(s->instance_url) + strlen(s->access_token) + 2;
+    char *v = malloc(n);
+    if (v)
+        snprintf(v, n, "%s %s", s->instance_url, s->access_token);
+    return v;
 }
 
-static enum sb_status copy_session(const struct sb_host *sb, struct sb_call *call,
-                                   const struct cached_token *t, struct salesforce_session *out)
+/* The session of a cached value; false when it is not one. */
+static bool parse_cached(const char *value, struct salesforce_session *out)
 {
-    out->access_token = strdup(t->access_token);
-    out->instance_url = strdup(t->instance_url);
-    if (!out->access_token || !out->instance_url) {
+    const char *sp = strchr(value, ' ');
+    if (!sp || sp == value || !sp[1])
+        return false;
+    out->instance_url = strndup(value, (size_t)(sp - value));
+    out->access_token = strdup(sp + 1);
+    if (!out->instance_url || !out->access_token) {
         salesforce_session_release(out);
-        return sb->fail(call, "out of memory");
+        return false;
     }
-    return SB_OK;
+    return true;
 }
 
 enum sb_status salesforce_session_get(const struct sb_host *sb, struct sb_call *call,
-                                      const char *stale, struct salesforce_session *out)
+                                      const struct salesforce_session *stale,
+                                      struct salesforce_session *out)
 {
     memset(out, 0, sizeof(*out));
-    struct token_cache *cache = sb->plugin_state(call);
     int64_t lifetime = 0;
     bool dry = false;
-    char key[65];
-    if (!cache || sb->dry_run(call) || credentials_key(sb, call, key) < 0)
+    char key[80];
+    if (sb->dry_run(call) || credentials_key(sb, call, key) < 0)
         return fetch_token(sb, call, out, &lifetime, &dry);
-    struct cached_token *t = entry_for(cache, key);
-    if (!t)
-        return sb->fail(call, "out of memory");
-    pthread_mutex_lock(&t->lock);
+    if (stale) {
+        /* only while the cache still holds this one: another worker may
+         * have stored a fresh token since */
+        char *old = cache_value(stale);
+        if (!old)
+            return sb->fail(call, "out of memory");
+        sb->token_invalidate(call, key, old);
+        wipe_free(old);
+    }
+    char *value = NULL;
+    if (sb->token_get(call, key, &value, NULL) == 0 && value) {
+        bool ok = parse_cached(value, out);
+        for (volatile char *p = value; *p; p++)
+            *p = 0;
+        sb->free(value);
+        if (ok)
+            return SB_OK;
+    }
     int64_t now = sb->now_ms(call);
-    bool drop =
-        t->access_token && (now >= t->expires_ms || (stale && strcmp(stale, t->access_token) == 0));
-    if (drop) {
-        wipe_free(t->access_token);
-        free(t->instance_url);
-        t->access_token = t->instance_url = NULL;
-    }
-    enum sb_status st;
-    if (t->access_token) {
-        st = copy_session(sb, call, t, out);
-    } else {
-        struct salesforce_session fresh = {0};
-        st = fetch_token(sb, call, &fresh, &lifetime, &dry);
-        if (st == SB_OK) {
-            t->access_token = fresh.access_token;
-            t->instance_url = fresh.instance_url;
-            t->expires_ms = now + lifetime;
-            st = copy_session(sb, call, t, out);
-        }
-    }
-    pthread_mutex_unlock(&t->lock);
-    return st;
+    enum sb_status st = fetch_token(sb, call, out, &lifetime, &dry);
+    if (st != SB_OK)
+        return st;
+    char *fresh = cache_value(out);
+    /* a cache that cannot keep it costs a token request per call, no more */
+    if (fresh)
+        sb->token_set(call, key, fresh, now + lifetime);
+    wipe_free(fresh);
+    return SB_OK;
 }

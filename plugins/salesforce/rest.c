@@ -214,12 +214,9 @@ enum sb_status salesforce_call(const struct sb_host *sb, struct sb_call *call, c
             /* the session ended (timeout, revoked, another login policy):
              * one new token, then the same call once more */
             sb->http_release(&resp);
-            char *stale = s.access_token;
-            s.access_token = NULL;
-            salesforce_session_release(&s);
-            st = salesforce_session_get(sb, call, stale, &s);
-            memset(stale, 0, strlen(stale));
-            free(stale);
+            struct salesforce_session stale = s;
+            st = salesforce_session_get(sb, call, &stale, &s);
+            salesforce_session_release(&stale);
             if (st != SB_OK)
                 return st;
             sb->log(call, SB_LOG_INFO, "%s: access token expired, renewed it", what);

@@ -59,8 +59,6 @@ static const struct sb_plugin salesforce_plugin = {
                "JWT bearer)",
     .triggers = triggers,
     .actions = actions,
-    .init = salesforce_init,
-    .fini = salesforce_fini,
 };
 
 SB_PLUGIN_DEFINE(salesforce_plugin)

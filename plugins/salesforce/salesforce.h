@@ -31,9 +31,7 @@ enum sb_status salesforce_outbound_receive(const struct sb_host *sb, struct sb_c
  */
 int salesforce_id18(const char *id, char out[19]);
 
-/* --- plugin state: the token cache (auth.c) --- */
-enum sb_status salesforce_init(const struct sb_host *sb, void **state);
-void salesforce_fini(const struct sb_host *sb, void *state);
+/* --- OAuth and the token cache (auth.c) --- */
 
 /* An access token and the instance it is for. Both owned (free with
  * salesforce_session_release). */
@@ -45,17 +43,18 @@ void salesforce_session_release(struct salesforce_session *s);
 
 /*
  * The session for the call's credentials (login_url, client_id and the
- * secret or username + private key): from the plugin's cache when it holds
- * one, else from the token endpoint (client credentials, or a JWT bearer
- * assertion), then cached for every worker. When `stale` is not NULL, the
- * cached token equal to it is dropped first (it drew a 401), so a fresh
- * one is fetched; a token another worker already renewed is used as it
- * is. Tokens are never logged or stored. In a dry run the token request
- * is printed and a placeholder session returned, nothing cached. Returns
- * SB_OK with *out filled, or the result of sb->fail/sb->retry.
+ * secret or username + private key): from the host's token cache when it
+ * holds one, else from the token endpoint (client credentials, or a JWT
+ * bearer assertion), then cached for every worker. When `stale` is not
+ * NULL (it drew a 401), it is dropped from the cache first, unless another
+ * worker already replaced it, so a fresh one is fetched or used. Tokens
+ * are never logged or stored. In a dry run the token request is printed
+ * and a placeholder session returned, nothing cached. Returns SB_OK with
+ * *out filled (release it), or the result of sb->fail/sb->retry.
  */
 enum sb_status salesforce_session_get(const struct sb_host *sb, struct sb_call *call,
-                                      const char *stale, struct salesforce_session *out);
+                                      const struct salesforce_session *stale,
+                                      struct salesforce_session *out);
 
 /*
  * The JWT bearer assertion: base64url({"alg":"RS256"}) "." base64url(
