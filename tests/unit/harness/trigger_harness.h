@@ -124,6 +124,18 @@ void expect_accepted(struct hook *h, const struct req *r);
  * (any reason when why is NULL). */
 void expect_rejected(struct hook *h, const struct req *r, int status, const char *why);
 
+/* --- the trigger's durable kv (kv_get / kv_set), kept in memory ------------------ */
+
+/* Forget every key (and mend a broken store). */
+void harness_kv_clear(void);
+/* Set a key of a scope as the store would hold it ("/hooks/t" for the
+ * harness's hook path). */
+void harness_kv_set(const char *scope, const char *key, const char *value);
+/* A key's value, or NULL. Borrowed until the key changes. */
+const char *harness_kv_value(const char *scope, const char *key);
+/* While broken, kv_get and kv_set fail as an unavailable store does. */
+void harness_kv_break(bool broken);
+
 /* --- signatures, computed with OpenSSL -------------------------------------------- */
 
 /* `prefix` then HMAC(md, key, a || b) in lowercase hex into out; b may be
