@@ -87,6 +87,19 @@ int cli_parse(struct cli *cli, int argc, char **argv, const char *command)
             cli->failed = true;
             continue;
         }
+        if (strncmp(a, "--set", 5) == 0 && (a[5] == '\0' || a[5] == '=')) {
+            const char *v = take_value(argc, argv, &i, a, 5);
+            if (!v || !strchr(v, '=')) {
+                fprintf(stderr, "switchboard %s: --set needs NAME=VALUE\n", command);
+                return -1;
+            }
+            if (cli->n_set >= (int)(sizeof(cli->opt_set) / sizeof(cli->opt_set[0]))) {
+                fprintf(stderr, "switchboard %s: too many --set options\n", command);
+                return -1;
+            }
+            cli->opt_set[cli->n_set++] = v;
+            continue;
+        }
         if (strcmp(a, "-c") == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "switchboard %s: -c needs a file\n", command);

@@ -46,6 +46,8 @@ struct cli {
     const char *opt_url;
     const char *opt_dir;
     const char *opt_id;
+    const char *opt_set[16]; /* --set NAME=VALUE, in order */
+    int n_set;
     bool failed;
 };
 

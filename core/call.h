@@ -29,6 +29,8 @@ enum call_kind {
     CALL_RUN,
     CALL_POLL,
     CALL_THREAD,
+    CALL_SIGN,  /* switchboard sign */
+    CALL_HOOKS, /* switchboard hooks */
 };
 
 /* Where receive's answer and events go (filled by emit/respond/reject).

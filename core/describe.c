@@ -119,6 +119,23 @@ static struct json_object *trigger_json(const struct loaded_trigger *t)
         json_object_object_add(o, "methods", m);
     }
     json_object_object_add(o, "params", params_json(&t->table));
+    if (t->desc.sign) {
+        struct json_object *sign = json_object_new_object(), *names = json_object_new_array();
+        json_object_array_add(names, json_object_new_string(t->full_name));
+        for (size_t i = 0; t->desc.sign_aliases && t->desc.sign_aliases[i]; i++)
+            json_object_array_add(names, json_object_new_string(t->desc.sign_aliases[i]));
+        json_object_object_add(sign, "names", names);
+        json_object_object_add(sign, "options", params_json(&t->sign_table));
+        json_object_object_add(o, "sign", sign);
+    }
+    struct json_object *hooks = json_object_new_array();
+    if (t->desc.register_hook)
+        json_object_array_add(hooks, json_object_new_string("register"));
+    if (t->desc.unregister_hook)
+        json_object_array_add(hooks, json_object_new_string("unregister"));
+    if (t->desc.list_hooks)
+        json_object_array_add(hooks, json_object_new_string("list"));
+    json_object_object_add(o, "hooks", hooks);
     return o;
 }
 
@@ -149,7 +166,7 @@ static void print_json(struct json_object *o, FILE *out)
     json_object_put(o);
 }
 
-static void print_params_text(const struct param_table *t, FILE *out)
+static void print_params_text(const struct param_table *t, const char *title, FILE *out)
 {
     int width = 4;
     for (size_t i = 0; i < t->n; i++) {
@@ -164,7 +181,7 @@ static void print_params_text(const struct param_table *t, FILE *out)
             if (t->core[i] != (pass == 1))
                 continue;
             if (!header) {
-                fprintf(out, "\n%s\n", pass == 0 ? "parameters:" : "core parameters:");
+                fprintf(out, "\n%s\n", pass == 0 ? title : "core parameters:");
                 header = true;
             }
             char name[128];
@@ -201,7 +218,22 @@ static void trigger_text(const struct loaded_trigger *t, FILE *out)
             t->desc.summary ? t->desc.summary : "");
     if (t->desc.output)
         fprintf(out, "\nevent: %s\n", t->desc.output);
-    print_params_text(&t->table, out);
+    print_params_text(&t->table, "parameters:", out);
+    if (t->desc.sign) {
+        fprintf(out, "\nsign: switchboard sign %s", t->full_name);
+        for (size_t i = 0; t->desc.sign_aliases && t->desc.sign_aliases[i]; i++)
+            fprintf(out, " | %s", t->desc.sign_aliases[i]);
+        fprintf(out, " --secret S [--timestamp T]%s < body\n",
+                t->sign_table.n ? " [--set OPTION=VALUE]..." : "");
+        print_params_text(&t->sign_table, "sign options:", out);
+    }
+    if (t->desc.register_hook || t->desc.unregister_hook || t->desc.list_hooks)
+        fprintf(out, "\nhooks: switchboard hooks %s%s%s%s%s WORKFLOW\n",
+                t->desc.register_hook ? "register" : "",
+                t->desc.register_hook && (t->desc.list_hooks || t->desc.unregister_hook) ? "|" : "",
+                t->desc.list_hooks ? "list" : "",
+                t->desc.list_hooks && t->desc.unregister_hook ? "|" : "",
+                t->desc.unregister_hook ? "unregister" : "");
 }
 
 static void action_text(const struct loaded_action *a, FILE *out)
@@ -218,7 +250,7 @@ static void action_text(const struct loaded_action *a, FILE *out)
             fprintf(out, " %s%u at once", a->limit.rate ? "and " : "", a->limit.concurrency);
         fprintf(out, "\n");
     }
-    print_params_text(&a->table, out);
+    print_params_text(&a->table, "parameters:", out);
 }
 
 static struct json_object *plugin_json(const struct plugin *pl)

@@ -42,9 +42,11 @@ static const struct command commands[] = {
     {"triggers", cmd_triggers, "triggers [--json]",
      "Every workflow's trigger and its state: hook paths, next fire times, poll cursors, seen "
      "events, last errors, and the workflow version the engine runs."},
-    {"sign", cmd_sign, "sign PROVIDER --secret S [--timestamp T] [--url U] < body",
-     "Print the signature headers stripe, slack, shopify, trello or standard (Standard "
-     "Webhooks) would send with this body, one 'Name: value' line each."},
+    {"sign", cmd_sign, "sign PROVIDER --secret S [--timestamp T] [--set OPT=V] < body",
+     "Print the headers a provider would send with this body, signed by its plugin (a plugin, "
+     "plugin.trigger or alias: stripe, slack, shopify, trello, standard, ...), one 'Name: "
+     "value' line each; --set gives the trigger's sign options (see describe), --url U and "
+     "--id I stand for --set url=U and --set id=I."},
     {"new-plugin", cmd_new_plugin, "new-plugin NAME [--dir D]",
      "Write a starter connector (one trigger, one action, CMakeLists.txt, Makefile, a test) "
      "into ./NAME/ or D."},

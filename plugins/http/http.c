@@ -1,36 +1,26 @@
 /* The http plugin's descriptor tables, and what its triggers share. */
 #include "http.h"
 
-#include <stdlib.h>
-#include <string.h>
-
-#include <json-c/json.h>
-
-/* Shared by the webhook and poll triggers (http.h). */
-struct json_object *http_json_path(struct json_object *root, const char *path)
+/* Shared by the webhook and poll triggers (http.h): the host's lookup
+ * (the template dialect), NULL when the path is missing or JSON null. */
+struct json_object *http_json_path(const struct sb_host *sb, struct json_object *root,
+                                   const char *path)
 {
-    struct json_object *cur = root;
-    const char *p = path ? path : "";
-    while (cur && *p) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        char key[256];
-        if (n >= sizeof(key))
-            return NULL;
-        memcpy(key, p, n);
-        key[n] = '\0';
-        struct json_object *next = NULL;
-        if (json_object_is_type(cur, json_type_array)) {
-            char *e;
-            long idx = strtol(key, &e, 10);
-            next = (*e || idx < 0) ? NULL : json_object_array_get_idx(cur, (size_t)idx);
-        } else if (!json_object_object_get_ex(cur, key, &next)) {
-            next = NULL;
-        }
-        cur = next;
-        p += n + (dot ? 1 : 0);
-    }
-    return cur;
+    struct json_object *v = NULL;
+    return sb->json_path(root, path, &v) == 0 ? v : NULL;
+}
+
+enum sb_status http_check_path(const struct sb_host *sb, struct sb_call *call, const char *param)
+{
+    const char *path = sb->param_string(call, param);
+    struct json_object *v;
+    if (!path || sb->json_path(NULL, path, &v) != -2)
+        return SB_OK;
+    sb->config_error(call, param,
+                     "'%s' is not a path: write names joined by dots and indexes as [0] "
+                     "(data.items[0].id); quote other keys: data[\"a key\"]",
+                     path);
+    return SB_FAIL;
 }
 
 static const struct sb_trigger triggers[] = {
@@ -49,6 +39,9 @@ static const struct sb_trigger triggers[] = {
         .setup = http_webhook_setup,
         .teardown = http_webhook_teardown,
         .receive = http_webhook_receive,
+        .sign = http_webhook_sign,
+        .sign_params = http_webhook_sign_params,
+        .sign_aliases = http_webhook_sign_aliases,
     },
     {
         .name = "poll",

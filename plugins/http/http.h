@@ -13,6 +13,11 @@ enum sb_status http_webhook_setup(const struct sb_host *sb, struct sb_call *call
 void http_webhook_teardown(const struct sb_host *sb, void *state);
 enum sb_status http_webhook_receive(const struct sb_host *sb, struct sb_call *call,
                                     const struct sb_request *req);
+/* switchboard sign http (or standard): Standard Webhooks headers. */
+extern const struct sb_param http_webhook_sign_params[];
+extern const char *const http_webhook_sign_aliases[];
+enum sb_status http_webhook_sign(const struct sb_host *sb, struct sb_call *call,
+                                 const struct sb_sign_request *req);
 
 extern const struct sb_param http_poll_params[];
 enum sb_status http_poll_validate(const struct sb_host *sb, struct sb_call *call);
@@ -31,9 +36,14 @@ int http_standard_sign(const struct sb_host *sb, const char *secret, const char 
                        const char *timestamp, const void *body, size_t len, char *out,
                        size_t out_size);
 
-/* The value at a dotted path ("data.items.0": object keys, and array
- * indexes in decimal) of a JSON document; NULL or "" is the root. NULL when
- * the path does not exist. Borrowed from root. */
-struct json_object *http_json_path(struct json_object *root, const char *path);
+/* The value at a path in the template dialect ("data.items[0].id",
+ * "data.items.0.id"; sb->json_path) of a JSON document; NULL or "" is the
+ * root. NULL when the path does not exist or is JSON null. Borrowed from
+ * root. */
+struct json_object *http_json_path(const struct sb_host *sb, struct json_object *root,
+                                   const char *path);
+/* validate: the parameter `param`, when set, is such a path; else a config
+ * error naming it and SB_FAIL. */
+enum sb_status http_check_path(const struct sb_host *sb, struct sb_call *call, const char *param);
 
 #endif

@@ -146,6 +146,9 @@ enum sb_status http_poll_validate(const struct sb_host *sb, struct sb_call *call
         sb->config_error(call, "url", "'%s' is not an http:// or https:// URL", url);
         bad = true;
     }
+    static const char *const paths[] = {"items", "id", "type", "cursor", "next"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+        bad |= http_check_path(sb, call, paths[i]) != SB_OK;
     return bad ? SB_FAIL : SB_OK;
 }
 
@@ -153,7 +156,7 @@ enum sb_status http_poll_validate(const struct sb_host *sb, struct sb_call *call
 static void item_id(const struct sb_host *sb, struct json_object *item, const char *path, char *out,
                     size_t outlen)
 {
-    struct json_object *v = path ? http_json_path(item, path) : NULL;
+    struct json_object *v = path ? http_json_path(sb, item, path) : NULL;
     if (scalar(v)) {
         snprintf(out, outlen, "%s", json_object_get_string(v));
         return;
@@ -230,7 +233,7 @@ enum sb_status http_poll_poll(const struct sb_host *sb, struct sb_call *call)
             st = sb->retry(call, -1, "the response is not JSON");
             break;
         }
-        struct json_object *arr = http_json_path(doc, sb->param_string(call, "items"));
+        struct json_object *arr = http_json_path(sb, doc, sb->param_string(call, "items"));
         if (!arr || !json_object_is_type(arr, json_type_array)) {
             json_object_put(doc);
             free(link);
@@ -244,7 +247,7 @@ enum sb_status http_poll_poll(const struct sb_host *sb, struct sb_call *call)
             struct json_object *item = json_object_array_get_idx(arr, i);
             char id[256], type[128] = "http.poll.item";
             item_id(sb, item, id_path, id, sizeof(id));
-            struct json_object *tv = type_path ? http_json_path(item, type_path) : NULL;
+            struct json_object *tv = type_path ? http_json_path(sb, item, type_path) : NULL;
             if (scalar(tv))
                 snprintf(type, sizeof(type), "%s", json_object_get_string(tv));
             struct sb_event ev = SB_EVENT_INIT;
@@ -257,7 +260,7 @@ enum sb_status http_poll_poll(const struct sb_host *sb, struct sb_call *call)
             fresh += !ev.record_only;
         }
         const char *cpath = sb->param_string(call, "cursor");
-        struct json_object *cv = cpath ? http_json_path(doc, cpath) : NULL;
+        struct json_object *cv = cpath ? http_json_path(sb, doc, cpath) : NULL;
         if (scalar(cv)) {
             free(new_cursor);
             new_cursor = strdup(json_object_get_string(cv));
@@ -265,7 +268,7 @@ enum sb_status http_poll_poll(const struct sb_host *sb, struct sb_call *call)
         /* the next page: a Link header, or a URL or cursor in the body */
         char *next_url = link;
         struct json_object *nv =
-            next_url ? NULL : http_json_path(doc, sb->param_string(call, "next"));
+            next_url ? NULL : http_json_path(sb, doc, sb->param_string(call, "next"));
         if (!next_url && sb->param_string(call, "next") && scalar(nv)) {
             const char *v = json_object_get_string(nv);
             if (strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0)

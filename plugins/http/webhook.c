@@ -225,6 +225,8 @@ enum sb_status http_webhook_validate(const struct sb_host *sb, struct sb_call *c
             bad = true;
         }
     }
+    bad |= http_check_path(sb, call, "id_path") != SB_OK;
+    bad |= http_check_path(sb, call, "type_path") != SB_OK;
     if (strcmp(mode, "standard") == 0 && secret && *secret) {
         struct webhook tmp = {0};
         collect_secrets(&tmp, sb, call);
@@ -405,17 +407,8 @@ static enum sb_status verify_hmac(const struct sb_host *sb, struct sb_call *call
         if (sent_len > 0 && (sb->base64_encode(sent, (size_t)sent_len, canon, sizeof(canon)) < 0 ||
                              strcmp(canon, sig) != 0))
             sent_len = -1;
-    } else if (slen % 2 == 0 && slen / 2 <= sizeof(sent)) {
-        sent_len = (int)(slen / 2);
-        for (size_t i = 0; i < slen / 2 && sent_len >= 0; i++) {
-            char hx[3] = {sig[2 * i], sig[2 * i + 1], 0};
-            char *e;
-            long v = strtol(hx, &e, 16);
-            if (*e || hx[0] == '-' || hx[0] == '+' || hx[0] == ' ')
-                sent_len = -1;
-            else
-                sent[i] = (unsigned char)v;
-        }
+    } else {
+        sent_len = sb->hex_decode(sig, slen, sent, sizeof(sent));
     }
     if (sent_len <= 0)
         return sb->reject(call, 401, "invalid signature");
@@ -446,13 +439,24 @@ static enum sb_status verify_hmac(const struct sb_host *sb, struct sb_call *call
         parts[i].data = s;
         parts[i].len = strlen(s);
     }
-    for (size_t k = 0; k < w->n_secrets; k++) {
-        unsigned char mac[SB_HASH_MAX_SIZE];
-        int n = sb->hmac(w->alg, w->secrets[k], strlen(w->secrets[k]), parts, w->n_parts, mac);
-        if (n > 0 && n == sent_len && sb->ct_equal(mac, sent, (size_t)n))
-            return SB_OK;
-    }
-    return sb->reject(call, 401, "invalid signature");
+    struct sb_bytes keys[MAX_SECRETS];
+    for (size_t k = 0; k < w->n_secrets; k++)
+        keys[k] = (struct sb_bytes){w->secrets[k], strlen(w->secrets[k])};
+    if (!sb->hmac_verify(w->alg, keys, w->n_secrets, parts, w->n_parts, sent, (size_t)sent_len))
+        return sb->reject(call, 401, "invalid signature");
+    return SB_OK;
+}
+
+/* What Standard Webhooks signs: "<id>.<timestamp>.<raw body>", as five
+ * parts; shared by verify_standard and http_standard_sign. */
+static void standard_parts(const char *id, const char *ts, const void *body, size_t len,
+                           struct sb_bytes parts[5])
+{
+    parts[0] = (struct sb_bytes){id, strlen(id)};
+    parts[1] = (struct sb_bytes){".", 1};
+    parts[2] = (struct sb_bytes){ts, strlen(ts)};
+    parts[3] = (struct sb_bytes){".", 1};
+    parts[4] = (struct sb_bytes){body, len};
 }
 
 int http_standard_sign(const struct sb_host *sb, const char *secret, const char *id,
@@ -464,9 +468,8 @@ int http_standard_sign(const struct sb_host *sb, const char *secret, const char 
     int klen = sb->base64_decode(b64, strlen(b64), key, sizeof(key));
     if (klen <= 0)
         return -1;
-    struct sb_bytes parts[] = {
-        {id, strlen(id)}, {".", 1}, {timestamp, strlen(timestamp)}, {".", 1}, {body, len},
-    };
+    struct sb_bytes parts[5];
+    standard_parts(id, timestamp, body, len, parts);
     unsigned char mac[SB_HASH_MAX_SIZE];
     int n = sb->hmac(SB_HASH_SHA256, key, (size_t)klen, parts, 5, mac);
     if (n != 32 || out_size < 4)
@@ -492,14 +495,10 @@ static enum sb_status verify_standard(const struct sb_host *sb, struct sb_call *
     enum sb_status st = check_timestamp(sb, call, ts, w->tolerance_s);
     if (st != SB_OK)
         return st;
-    unsigned char expected[MAX_SECRETS][SB_HASH_MAX_SIZE];
-    for (size_t k = 0; k < w->n_secrets; k++) {
-        struct sb_bytes parts[] = {
-            {id, strlen(id)}, {".", 1}, {ts, strlen(ts)}, {".", 1}, {req->body, req->body_len},
-        };
-        if (sb->hmac(SB_HASH_SHA256, w->keys[k], w->key_lens[k], parts, 5, expected[k]) != 32)
-            return sb->reject(call, 401, "invalid signature");
-    }
+    struct sb_bytes parts[5], keys[MAX_SECRETS];
+    standard_parts(id, ts, req->body, req->body_len, parts);
+    for (size_t k = 0; k < w->n_secrets; k++)
+        keys[k] = (struct sb_bytes){w->keys[k], w->key_lens[k]};
     /* space-separated "version,signature" entries; only v1 counts */
     const char *p = sigs;
     while (*p) {
@@ -515,9 +514,9 @@ static enum sb_status verify_standard(const struct sb_host *sb, struct sb_call *
             if (len == 32 && (sb->base64_encode(sent, 32, canon, sizeof(canon)) < 0 ||
                               strlen(canon) != n - 3 || memcmp(canon, p + 3, n - 3) != 0))
                 len = -1;
-            for (size_t k = 0; len == 32 && k < w->n_secrets; k++)
-                if (sb->ct_equal(sent, expected[k], 32))
-                    return SB_OK;
+            if (len == 32 &&
+                sb->hmac_verify(SB_HASH_SHA256, keys, w->n_secrets, parts, 5, sent, 32))
+                return SB_OK;
         }
         p += n;
     }
@@ -656,7 +655,7 @@ enum sb_status http_webhook_receive(const struct sb_host *sb, struct sb_call *ca
     if (!ev.id && w->svix_id)
         ev.id = sb->header(req, "svix-id");
     if (!ev.id && w->id_path) {
-        struct json_object *v = http_json_path(payload, w->id_path);
+        struct json_object *v = http_json_path(sb, payload, w->id_path);
         if (v && !json_object_is_type(v, json_type_null) &&
             !json_object_is_type(v, json_type_object) && !json_object_is_type(v, json_type_array)) {
             snprintf(idbuf, sizeof(idbuf), "%s", json_object_get_string(v));
@@ -667,7 +666,7 @@ enum sb_status http_webhook_receive(const struct sb_host *sb, struct sb_call *ca
     if (w->type_header && sb->header(req, w->type_header))
         ev.type = sb->header(req, w->type_header);
     else if (w->type_path) {
-        struct json_object *v = http_json_path(payload, w->type_path);
+        struct json_object *v = http_json_path(sb, payload, w->type_path);
         if (v && json_object_is_type(v, json_type_string)) {
             snprintf(typebuf, sizeof(typebuf), "%s", json_object_get_string(v));
             ev.type = typebuf;
@@ -679,4 +678,47 @@ enum sb_status http_webhook_receive(const struct sb_host *sb, struct sb_call *ca
         ev.payload_json_len = req->body_len;
     }
     return sb->emit(call, &ev);
+}
+
+/* --- switchboard sign standard ----------------------------------------------------- */
+
+const struct sb_param http_webhook_sign_params[] = {
+    {.name = "id",
+     .type = SB_PARAM_STRING,
+     .help = "webhook-id, the message id duplicates are dropped by (also --id); default: "
+             "msg_<random>"},
+    SB_END,
+};
+
+const char *const http_webhook_sign_aliases[] = {"standard", NULL};
+
+/* Standard Webhooks headers (webhook-id, webhook-timestamp,
+ * webhook-signature v1) for the body, signed as verify = standard checks;
+ * the secret is whsec_ + base64. */
+enum sb_status http_webhook_sign(const struct sb_host *sb, struct sb_call *call,
+                                 const struct sb_sign_request *req)
+{
+    char id[128], ts[32], sig[128];
+    const char *given = sb->param_string(call, "id");
+    if (given && *given) {
+        snprintf(id, sizeof(id), "%s", given);
+    } else {
+        unsigned char rnd[12];
+        char hex[25];
+        if (sb->random_bytes(rnd, sizeof(rnd)) < 0)
+            return sb->fail(call, "cannot make a message id");
+        sb->hex_encode(rnd, sizeof(rnd), hex, sizeof(hex));
+        snprintf(id, sizeof(id), "msg_%s", hex);
+    }
+    snprintf(ts, sizeof(ts), "%lld", (long long)req->timestamp_s);
+    if (http_standard_sign(sb, req->secret, id, ts, req->body, req->body_len, sig, sizeof(sig)) < 0)
+        return sb->fail(call, "the secret must be whsec_ followed by base64");
+    struct json_object *out = json_object_new_object();
+    if (!out)
+        return sb->fail(call, "out of memory");
+    json_object_object_add(out, "webhook-id", json_object_new_string(id));
+    json_object_object_add(out, "webhook-timestamp", json_object_new_string(ts));
+    json_object_object_add(out, "webhook-signature", json_object_new_string(sig));
+    sb->set_output(call, out);
+    return SB_OK;
 }

@@ -17,6 +17,8 @@ static const struct sb_trigger triggers[] = {
         .setup = shopify_webhook_setup,
         .teardown = shopify_webhook_teardown,
         .receive = shopify_webhook_receive,
+        .sign = shopify_webhook_sign,
+        .sign_params = shopify_sign_params,
     },
     SB_END,
 };

@@ -12,8 +12,10 @@
  * The payload is the body exactly as sent: order ids exceed 2^53 and must
  * not pass through a double, so the raw text is what the store keeps.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -82,7 +84,8 @@ void shopify_webhook_teardown(const struct sb_host *sb, void *state)
     hook_free(state);
 }
 
-/* Whether the base64 signature matches the body under any secret. */
+/* Whether the base64 signature is the HMAC-SHA256 of the raw body (all
+ * Shopify signs) under any secret. */
 static bool signature_ok(const struct sb_host *sb, const struct shopify_hook *h,
                          const struct sb_request *req, const char *sig)
 {
@@ -96,14 +99,10 @@ static bool signature_ok(const struct sb_host *sb, const struct shopify_hook *h,
     if (sb->base64_encode(sent, (size_t)n, canon, sizeof(canon)) < 0 || strcmp(canon, sig) != 0)
         return false;
     struct sb_bytes body = {req->body, req->body_len};
-    bool ok = false;
-    for (size_t i = 0; i < h->n_secrets; i++) {
-        unsigned char mac[SB_HASH_MAX_SIZE];
-        int len = sb->hmac(SB_HASH_SHA256, h->secrets[i], strlen(h->secrets[i]), &body, 1, mac);
-        /* try every secret, so the time does not tell which one matched */
-        ok |= len == SHA256_LEN && sb->ct_equal(mac, sent, SHA256_LEN);
-    }
-    return ok;
+    struct sb_bytes keys[2];
+    for (size_t i = 0; i < h->n_secrets; i++)
+        keys[i] = (struct sb_bytes){h->secrets[i], strlen(h->secrets[i])};
+    return sb->hmac_verify(SB_HASH_SHA256, keys, h->n_secrets, &body, 1, sent, SHA256_LEN);
 }
 
 /* The first non-empty header of two names, or NULL. */
@@ -163,4 +162,91 @@ enum sb_status shopify_webhook_receive(const struct sb_host *sb, struct sb_call 
     ev.payload_json = (const char *)req->body;
     ev.payload_json_len = req->body_len;
     return sb->emit(call, &ev);
+}
+
+/* --- switchboard sign shopify ------------------------------------------------- */
+
+const struct sb_param shopify_sign_params[] = {
+    {.name = "topic",
+     .type = SB_PARAM_STRING,
+     .def = "orders/create",
+     .help = "X-Shopify-Topic: the webhook topic"},
+    {.name = "shop",
+     .type = SB_PARAM_STRING,
+     .def = "example.myshopify.com",
+     .help = "X-Shopify-Shop-Domain: my-store or my-store.myshopify.com"},
+    {.name = "api_version",
+     .type = SB_PARAM_STRING,
+     .def = "2025-01",
+     .help = "X-Shopify-API-Version"},
+    {.name = "webhook_id",
+     .type = SB_PARAM_STRING,
+     .help = "X-Shopify-Webhook-Id, the delivery id duplicates are dropped by; default: a new "
+             "UUID"},
+    {.name = "event_id",
+     .type = SB_PARAM_STRING,
+     .help = "X-Shopify-Event-Id; default: a new UUID"},
+    SB_END,
+};
+
+/* A random UUID (version 4) into out[37]. 0 or -1. */
+static int new_uuid(const struct sb_host *sb, char out[37])
+{
+    unsigned char b[16];
+    char hex[33];
+    if (sb->random_bytes(b, sizeof(b)) < 0)
+        return -1;
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    sb->hex_encode(b, sizeof(b), hex, sizeof(hex));
+    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+    return 0;
+}
+
+/* An option, or a new UUID in buf when it is unset. NULL on failure. */
+static const char *option_or_uuid(const struct sb_host *sb, struct sb_call *call, const char *name,
+                                  char buf[37])
+{
+    const char *v = sb->param_string(call, name);
+    if (v && *v)
+        return v;
+    return new_uuid(sb, buf) == 0 ? buf : NULL;
+}
+
+/* The headers of an HTTPS delivery as Shopify sends them (connectors.md
+ * 5.2): the HMAC of the body, as signature_ok checks it, and the others
+ * the official validator requires, plus Triggered-At and Event-Id. */
+enum sb_status shopify_webhook_sign(const struct sb_host *sb, struct sb_call *call,
+                                    const struct sb_sign_request *req)
+{
+    struct sb_bytes body = {req->body, req->body_len};
+    unsigned char mac[SB_HASH_MAX_SIZE];
+    char sig[SB_HASH_MAX_SIZE * 2], domain[300], when[64], webhook_id[37], event_id[37];
+    if (sb->hmac(SB_HASH_SHA256, req->secret, strlen(req->secret), &body, 1, mac) != SHA256_LEN ||
+        sb->base64_encode(mac, SHA256_LEN, sig, sizeof(sig)) < 0)
+        return sb->fail(call, "cannot compute the signature");
+    const char *shop = sb->param_string(call, "shop");
+    snprintf(domain, sizeof(domain), "%s%s", shop, strchr(shop, '.') ? "" : ".myshopify.com");
+    time_t t = (time_t)req->timestamp_s;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S.000Z", &tm))
+        return sb->fail(call, "--timestamp %lld is out of range", (long long)req->timestamp_s);
+    const char *wid = option_or_uuid(sb, call, "webhook_id", webhook_id);
+    const char *eid = option_or_uuid(sb, call, "event_id", event_id);
+    struct json_object *out = json_object_new_object();
+    if (!wid || !eid || !out) {
+        json_object_put(out);
+        return sb->fail(call, "cannot make an id");
+    }
+    json_object_object_add(out, "X-Shopify-Hmac-Sha256", json_object_new_string(sig));
+    json_object_object_add(out, "X-Shopify-Topic",
+                           json_object_new_string(sb->param_string(call, "topic")));
+    json_object_object_add(out, "X-Shopify-Shop-Domain", json_object_new_string(domain));
+    json_object_object_add(out, "X-Shopify-API-Version",
+                           json_object_new_string(sb->param_string(call, "api_version")));
+    json_object_object_add(out, "X-Shopify-Webhook-Id", json_object_new_string(wid));
+    json_object_object_add(out, "X-Shopify-Triggered-At", json_object_new_string(when));
+    json_object_object_add(out, "X-Shopify-Event-Id", json_object_new_string(eid));
+    sb->set_output(call, out);
+    return SB_OK;
 }

@@ -12,6 +12,7 @@ static const struct sb_trigger triggers[] = {
         .kind = SB_TRIGGER_HTTP,
         .params = slack_events_params,
         .receive = slack_events_receive,
+        .sign = slack_sign,
     },
     {
         .name = "command",
@@ -23,6 +24,7 @@ static const struct sb_trigger triggers[] = {
         .kind = SB_TRIGGER_HTTP,
         .params = slack_command_params,
         .receive = slack_command_receive,
+        .sign = slack_sign,
     },
     SB_END,
 };

@@ -28,6 +28,10 @@ enum sb_status slack_command_receive(const struct sb_host *sb, struct sb_call *c
  */
 enum sb_status slack_verify_request(const struct sb_host *sb, struct sb_call *call,
                                     const struct sb_request *req);
+/* switchboard sign slack: X-Slack-Request-Timestamp and X-Slack-Signature
+ * v0=<hex> for the body, from the same signed bytes the verifier checks. */
+enum sb_status slack_sign(const struct sb_host *sb, struct sb_call *call,
+                          const struct sb_sign_request *req);
 
 /* --- actions -------------------------------------------------------------- */
 

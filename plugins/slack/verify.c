@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "slack.h"
 
 #define SIG_HEADER "X-Slack-Signature"
@@ -30,29 +32,14 @@ static int parse_timestamp(const char *text, int64_t *out)
     return 0;
 }
 
-static int hex_value(char c)
+/* The bytes Slack signs: "v0:" + timestamp + ":" + raw body, as four
+ * parts into parts[4]; shared by verify and sign. */
+static void signed_parts(const char *ts, const void *body, size_t len, struct sb_bytes parts[4])
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Exactly 2*len hex digits into out[len]. 0 or -1. */
-static int hex_decode_exact(const char *hex, unsigned char *out, size_t len)
-{
-    if (strlen(hex) != 2 * len)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return 0;
+    parts[0] = (struct sb_bytes){"v0:", 3};
+    parts[1] = (struct sb_bytes){ts, strlen(ts)};
+    parts[2] = (struct sb_bytes){":", 1};
+    parts[3] = (struct sb_bytes){body, len};
 }
 
 enum sb_status slack_verify_request(const struct sb_host *sb, struct sb_call *call,
@@ -79,25 +66,42 @@ enum sb_status slack_verify_request(const struct sb_host *sb, struct sb_call *ca
     if (eq - sig != 2 || strncmp(sig, "v0", 2) != 0)
         return sb->reject(call, 401, "unsupported signature version (want v0)");
     unsigned char sent[32];
-    if (hex_decode_exact(eq + 1, sent, sizeof(sent)) < 0)
+    size_t hex_len = strlen(eq + 1);
+    if (hex_len != 2 * sizeof(sent) ||
+        sb->hex_decode(eq + 1, hex_len, sent, sizeof(sent)) != (int)sizeof(sent))
         return sb->reject(call, 401, "invalid signature");
-    struct sb_bytes parts[] = {
-        {"v0:", 3},
-        {ts, strlen(ts)},
-        {":", 1},
-        {req->body, req->body_len},
-    };
+    struct sb_bytes parts[4];
+    signed_parts(ts, req->body, req->body_len, parts);
     static const char *const names[] = {"secret", "previous_secret"};
-    bool ok = false;
+    struct sb_bytes keys[2];
+    size_t n_keys = 0;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         const char *secret = sb->param_string(call, names[i]);
-        if (!secret || !*secret)
-            continue;
-        unsigned char mac[SB_HASH_MAX_SIZE];
-        int n = sb->hmac(SB_HASH_SHA256, secret, strlen(secret), parts, 4, mac);
-        /* try every secret, so the time does not tell which one matched */
-        if (n == (int)sizeof(sent) && sb->ct_equal(mac, sent, sizeof(sent)))
-            ok = true;
+        if (secret && *secret)
+            keys[n_keys++] = (struct sb_bytes){secret, strlen(secret)};
     }
-    return ok ? SB_OK : sb->reject(call, 401, "invalid signature");
+    if (!sb->hmac_verify(SB_HASH_SHA256, keys, n_keys, parts, 4, sent, sizeof(sent)))
+        return sb->reject(call, 401, "invalid signature");
+    return SB_OK;
+}
+
+enum sb_status slack_sign(const struct sb_host *sb, struct sb_call *call,
+                          const struct sb_sign_request *req)
+{
+    char ts[32], hex[2 * 32 + 1], sig[80];
+    snprintf(ts, sizeof(ts), "%lld", (long long)req->timestamp_s);
+    struct sb_bytes parts[4];
+    signed_parts(ts, req->body, req->body_len, parts);
+    unsigned char mac[SB_HASH_MAX_SIZE];
+    if (sb->hmac(SB_HASH_SHA256, req->secret, strlen(req->secret), parts, 4, mac) != 32 ||
+        sb->hex_encode(mac, 32, hex, sizeof(hex)) < 0)
+        return sb->fail(call, "cannot compute the signature");
+    snprintf(sig, sizeof(sig), "v0=%s", hex);
+    struct json_object *out = json_object_new_object();
+    if (!out)
+        return sb->fail(call, "out of memory");
+    json_object_object_add(out, TS_HEADER, json_object_new_string(ts));
+    json_object_object_add(out, SIG_HEADER, json_object_new_string(sig));
+    sb->set_output(call, out);
+    return SB_OK;
 }

@@ -14,6 +14,7 @@ static const struct sb_trigger triggers[] = {
         .setup = stripe_webhook_setup,
         .teardown = stripe_webhook_teardown,
         .receive = stripe_webhook_receive,
+        .sign = stripe_webhook_sign,
     },
     {
         .name = "events",

@@ -60,6 +60,9 @@ enum sb_status stripe_webhook_setup(const struct sb_host *sb, struct sb_call *ca
 void stripe_webhook_teardown(const struct sb_host *sb, void *state);
 enum sb_status stripe_webhook_receive(const struct sb_host *sb, struct sb_call *call,
                                       const struct sb_request *req);
+/* switchboard sign stripe: Stripe-Signature t=<ts>,v1=<hex> for the body. */
+enum sb_status stripe_webhook_sign(const struct sb_host *sb, struct sb_call *call,
+                                   const struct sb_sign_request *req);
 
 /* --- events.c: stripe.events, the catch-up poller -------------------------- */
 

@@ -166,24 +166,22 @@ static bool parse_int_like_js(const char *s, size_t n, int64_t *out)
     return true;
 }
 
-/* Decode exactly 64 lowercase hex digits (what the HMAC's hex digest is;
- * stripe-node compares the strings, so "ABC..." does not match either). */
-static bool decode_sig(const char *s, size_t n, unsigned char out[SHA256_LEN])
+/*
+ * The v1 signature of a delivery signed at `t`: the lowercase hex
+ * HMAC-SHA256 of "<t>.<raw body>" keyed with the whole whsec_... string, into
+ * out[65]. What receive checks each v1 value against and what sign sends.
+ * 0, or -1 when the HMAC cannot be computed.
+ */
+static int v1_signature(const struct sb_host *sb, const char *secret, int64_t t, const void *body,
+                        size_t len, char out[2 * SHA256_LEN + 1])
 {
-    if (n != 2 * SHA256_LEN)
-        return false;
-    for (size_t i = 0; i < SHA256_LEN; i++) {
-        int v = 0;
-        for (size_t k = 0; k < 2; k++) {
-            char c = s[2 * i + k];
-            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-            if (d < 0)
-                return false;
-            v = v * 16 + d;
-        }
-        out[i] = (unsigned char)v;
-    }
-    return true;
+    char ts[32];
+    snprintf(ts, sizeof(ts), "%lld", (long long)t);
+    struct sb_bytes parts[] = {{ts, strlen(ts)}, {".", 1}, {body, len}};
+    unsigned char mac[SB_HASH_MAX_SIZE];
+    if (sb->hmac(SB_HASH_SHA256, secret, strlen(secret), parts, 3, mac) != SHA256_LEN)
+        return -1;
+    return sb->hex_encode(mac, SHA256_LEN, out, 2 * SHA256_LEN + 1) < 0 ? -1 : 0;
 }
 
 /* Verify the request as stripe-node's verifyHeader does: header shape,
@@ -218,25 +216,21 @@ static enum sb_status verify(const struct sb_host *sb, struct sb_call *call,
     if (!t_is_number)
         return sb->reject(call, 401, ERR_NO_MATCH);
 
-    char ts[32];
-    snprintf(ts, sizeof(ts), "%lld", (long long)t);
-    struct sb_bytes parts[] = {{ts, strlen(ts)}, {".", 1}, {req->body, req->body_len}};
-    unsigned char expected[MAX_SECRETS][SB_HASH_MAX_SIZE];
+    char expected[MAX_SECRETS][2 * SHA256_LEN + 1];
     for (size_t k = 0; k < w->n_secrets; k++) {
-        if (sb->hmac(SB_HASH_SHA256, w->secrets[k], strlen(w->secrets[k]), parts, 3, expected[k]) !=
-            SHA256_LEN)
+        if (v1_signature(sb, w->secrets[k], t, req->body, req->body_len, expected[k]) < 0)
             return sb->reject(call, 500, "cannot compute the signature");
     }
-    /* pass 2: any v1 value equal to any expected signature */
+    /* pass 2: any v1 value equal to any expected signature, compared as
+     * text as stripe-node does (so "ABC..." does not match "abc...") */
     bool found = false;
     p = header;
     done = false;
     while (next_item(&p, &done, &it)) {
-        unsigned char sent[SHA256_LEN];
-        if (!item_is(&it, "v1") || !it.has_value || !decode_sig(it.value, it.value_len, sent))
+        if (!item_is(&it, "v1") || !it.has_value || it.value_len != 2 * SHA256_LEN)
             continue;
         for (size_t k = 0; k < w->n_secrets; k++)
-            found |= sb->ct_equal(sent, expected[k], SHA256_LEN);
+            found |= sb->ct_equal(it.value, expected[k], 2 * SHA256_LEN);
     }
     if (!found)
         return sb->reject(call, 401, ERR_NO_MATCH);
@@ -314,4 +308,21 @@ enum sb_status stripe_webhook_receive(const struct sb_host *sb, struct sb_call *
     ev.payload_json = (const char *)req->body;
     ev.payload_json_len = req->body_len;
     return sb->emit(call, &ev);
+}
+
+/* Stripe-Signature as Stripe sends it (stripe-node's generateTestHeaderString:
+ * "t=<t>,v1=<hex>", no v0), from the same v1_signature receive checks. */
+enum sb_status stripe_webhook_sign(const struct sb_host *sb, struct sb_call *call,
+                                   const struct sb_sign_request *req)
+{
+    char hex[2 * SHA256_LEN + 1], value[128];
+    if (v1_signature(sb, req->secret, req->timestamp_s, req->body, req->body_len, hex) < 0)
+        return sb->fail(call, "cannot compute the signature");
+    snprintf(value, sizeof(value), "t=%lld,v1=%s", (long long)req->timestamp_s, hex);
+    struct json_object *out = json_object_new_object();
+    if (!out)
+        return sb->fail(call, "out of memory");
+    json_object_object_add(out, "Stripe-Signature", json_object_new_string(value));
+    sb->set_output(call, out);
+    return SB_OK;
 }

@@ -16,6 +16,8 @@ static const struct sb_trigger triggers[] = {
         .setup = trello_webhook_setup,
         .teardown = trello_webhook_teardown,
         .receive = trello_webhook_receive,
+        .sign = trello_webhook_sign,
+        .sign_params = trello_sign_params,
     },
     SB_END,
 };

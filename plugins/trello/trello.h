@@ -13,6 +13,10 @@ enum sb_status trello_webhook_setup(const struct sb_host *sb, struct sb_call *ca
 void trello_webhook_teardown(const struct sb_host *sb, void *state);
 enum sb_status trello_webhook_receive(const struct sb_host *sb, struct sb_call *call,
                                       const struct sb_request *req);
+/* switchboard sign trello --url U: X-Trello-Webhook for the body. */
+extern const struct sb_param trello_sign_params[];
+enum sb_status trello_webhook_sign(const struct sb_host *sb, struct sb_call *call,
+                                   const struct sb_sign_request *req);
 
 /* --- actions (cards.c) --- */
 extern const struct sb_param trello_create_card_params[];

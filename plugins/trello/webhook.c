@@ -111,6 +111,14 @@ void trello_webhook_teardown(const struct sb_host *sb, void *state)
     hook_free(state);
 }
 
+/* What Trello signs: the raw body, then the callback URL exactly as
+ * registered; shared by verify and sign. */
+static void signed_parts(const void *body, size_t len, const char *url, struct sb_bytes parts[2])
+{
+    parts[0] = (struct sb_bytes){body, len};
+    parts[1] = (struct sb_bytes){url, strlen(url)};
+}
+
 /* Whether X-Trello-Webhook matches body + callback URL under any secret. */
 static bool signature_ok(const struct sb_host *sb, const struct trello_hook *h,
                          const struct sb_request *req, const char *sig)
@@ -124,18 +132,11 @@ static bool signature_ok(const struct sb_host *sb, const struct trello_hook *h,
     char canon[SB_HASH_MAX_SIZE * 2];
     if (sb->base64_encode(sent, (size_t)n, canon, sizeof(canon)) < 0 || strcmp(canon, sig) != 0)
         return false;
-    struct sb_bytes parts[] = {
-        {req->body, req->body_len},
-        {h->callback_url, strlen(h->callback_url)},
-    };
-    bool ok = false;
-    for (size_t i = 0; i < h->n_secrets; i++) {
-        unsigned char mac[SB_HASH_MAX_SIZE];
-        int len = sb->hmac(SB_HASH_SHA1, h->secrets[i], strlen(h->secrets[i]), parts, 2, mac);
-        /* try every secret, so the time does not tell which one matched */
-        ok |= len == SHA1_LEN && sb->ct_equal(mac, sent, SHA1_LEN);
-    }
-    return ok;
+    struct sb_bytes parts[2], keys[2];
+    signed_parts(req->body, req->body_len, h->callback_url, parts);
+    for (size_t i = 0; i < h->n_secrets; i++)
+        keys[i] = (struct sb_bytes){h->secrets[i], strlen(h->secrets[i])};
+    return sb->hmac_verify(SB_HASH_SHA1, keys, h->n_secrets, parts, 2, sent, SHA1_LEN);
 }
 
 /* A string member of an object, or NULL. Borrowed from obj. */
@@ -194,4 +195,35 @@ enum sb_status trello_webhook_receive(const struct sb_host *sb, struct sb_call *
     ev.payload_json = (const char *)req->body;
     ev.payload_json_len = req->body_len;
     return sb->emit(call, &ev);
+}
+
+/* --- switchboard sign trello ------------------------------------------------- */
+
+const struct sb_param trello_sign_params[] = {
+    {.name = "url",
+     .type = SB_PARAM_STRING,
+     .help = "the callbackURL exactly as registered with Trello (also --url); Trello signs it"},
+    SB_END,
+};
+
+/* X-Trello-Webhook: base64 HMAC-SHA1 of the body + the callback URL. */
+enum sb_status trello_webhook_sign(const struct sb_host *sb, struct sb_call *call,
+                                   const struct sb_sign_request *req)
+{
+    const char *url = sb->param_string(call, "url");
+    if (!url || !*url)
+        return sb->fail(call, "give --url, the callback URL exactly as registered with Trello");
+    struct sb_bytes parts[2];
+    signed_parts(req->body, req->body_len, url, parts);
+    unsigned char mac[SB_HASH_MAX_SIZE];
+    char sig[SB_HASH_MAX_SIZE * 2];
+    if (sb->hmac(SB_HASH_SHA1, req->secret, strlen(req->secret), parts, 2, mac) != SHA1_LEN ||
+        sb->base64_encode(mac, SHA1_LEN, sig, sizeof(sig)) < 0)
+        return sb->fail(call, "cannot compute the signature");
+    struct json_object *out = json_object_new_object();
+    if (!out)
+        return sb->fail(call, "out of memory");
+    json_object_object_add(out, "X-Trello-Webhook", json_object_new_string(sig));
+    sb->set_output(call, out);
+    return SB_OK;
 }

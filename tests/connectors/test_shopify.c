@@ -54,20 +54,17 @@ static bool wait_status(const char *workflow, const char *status, int64_t n)
     return sbp_wait_runs(&proc, workflow, status, n, 20000);
 }
 
-/* The headers `switchboard sign shopify` prints for `body` (HMAC and a
- * webhook id), after Content-Type and Shopify's other headers, as a
- * NULL-terminated array (release with testkit_strv_free). */
+/* The headers `switchboard sign shopify --set topic=T --set shop=my-store`
+ * prints for `body` (the HMAC and every header Shopify sends), after
+ * Content-Type, as a NULL-terminated array (release with
+ * testkit_strv_free). */
 static char **signed_headers(const char *secret, const char *topic, const char *body)
 {
-    char topic_header[128];
-    snprintf(topic_header, sizeof(topic_header), "X-Shopify-Topic: %s", topic);
-    const char *const lead[] = {"Content-Type: application/json",
-                                topic_header,
-                                "X-Shopify-Shop-Domain: my-store.myshopify.com",
-                                "X-Shopify-API-Version: 2025-01",
-                                "X-Shopify-Triggered-At: 2025-01-22T12:00:00.000000000Z",
-                                NULL};
-    char **headers = sbp_sign(&proc, "shopify", secret, NULL, NULL, body, lead);
+    char topic_option[128];
+    snprintf(topic_option, sizeof(topic_option), "topic=%s", topic);
+    const char *const lead[] = {"Content-Type: application/json", NULL};
+    const char *const args[] = {"--set", topic_option, "--set", "shop=my-store", NULL};
+    char **headers = sbp_sign_args(&proc, "shopify", secret, args, body, lead);
     assert_non_null(headers);
     return headers;
 }
@@ -153,6 +150,12 @@ static void test_order_to_graphql(void **state)
     char **h = signed_headers(APP_SECRET, "orders/create", order_body);
     assert_non_null(header_value(h, "X-Shopify-Hmac-Sha256"));
     assert_non_null(header_value(h, "X-Shopify-Webhook-Id"));
+    /* every header Shopify's own validator requires, and the optional two */
+    assert_string_equal(header_value(h, "X-Shopify-Topic"), "orders/create");
+    assert_string_equal(header_value(h, "X-Shopify-Shop-Domain"), "my-store.myshopify.com");
+    assert_string_equal(header_value(h, "X-Shopify-API-Version"), "2025-01");
+    assert_non_null(header_value(h, "X-Shopify-Triggered-At"));
+    assert_int_equal(strlen(header_value(h, "X-Shopify-Event-Id")), 36);
     assert_int_equal(post_signed(h, order_body), 200);
     /* Shopify retries the same delivery: dropped by X-Shopify-Webhook-Id */
     assert_int_equal(post_signed(h, order_body), 200);

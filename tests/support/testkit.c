@@ -1046,21 +1046,37 @@ int sbp_cli(const struct sb_proc *p, const char *const *env, char **out, char **
 char **sbp_sign(const struct sb_proc *p, const char *provider, const char *secret, const char *url,
                 const char *timestamp, const char *body, const char *const *lead)
 {
-    char path[320];
+    const char *args[5];
+    size_t n = 0;
+    if (url) {
+        args[n++] = "--url";
+        args[n++] = url;
+    }
+    if (timestamp) {
+        args[n++] = "--timestamp";
+        args[n++] = timestamp;
+    }
+    args[n] = NULL;
+    return sbp_sign_args(p, provider, secret, args, body, lead);
+}
+
+char **sbp_sign_args(const struct sb_proc *p, const char *provider, const char *secret,
+                     const char *const *args, const char *body, const char *const *lead)
+{
+    char path[320], config[300];
     if (sbp_write_file(p, "body-to-sign", body, path, sizeof(path)) < 0)
         return NULL;
+    /* the signing is the plugins': the process's config says where they are */
+    snprintf(config, sizeof(config), "%s/switchboard.ini", p->dir);
     /* through sh for the redirect: run_capture gives the child /dev/null */
-    const char *argv[] = {"/bin/sh",
-                          "-c",
-                          "exec \"$0\" sign \"$1\" --secret \"$2\" ${3:+--url \"$3\"} "
-                          "${4:+--timestamp \"$4\"} < \"$5\"",
-                          testkit_binary(),
-                          provider,
-                          secret,
-                          url ? url : "",
-                          timestamp ? timestamp : "",
-                          path,
-                          NULL};
+    const char *argv[40] = {"/bin/sh",        "-c",  "b=\"$1\"; shift; exec \"$0\" \"$@\" < \"$b\"",
+                            testkit_binary(), path,  "sign",
+                            provider,         "-c",  config,
+                            "--secret",       secret};
+    size_t argc = 11;
+    for (size_t i = 0; args && args[i] && argc < 39; i++)
+        argv[argc++] = args[i];
+    argv[argc] = NULL;
     char *out = NULL, *err = NULL;
     int rc = run_capture(argv, NULL, &out, &err);
     if (rc != 0) {

@@ -101,6 +101,10 @@ int sbp_cli(const struct sb_proc *p, const char *const *env, char **out, char **
  * testkit_strv_free; NULL if the command failed (its stderr is printed). */
 char **sbp_sign(const struct sb_proc *p, const char *provider, const char *secret, const char *url,
                 const char *timestamp, const char *body, const char *const *lead);
+/* The same with any further arguments (NULL-terminated, may be NULL), e.g.
+ * {"--set", "topic=orders/paid", NULL}. */
+char **sbp_sign_args(const struct sb_proc *p, const char *provider, const char *secret,
+                     const char *const *args, const char *body, const char *const *lead);
 
 /* The built switchboard binary and plugin folder. */
 const char *testkit_binary(void);

@@ -937,6 +937,37 @@ static void test_id_and_type_paths(void **state)
     assert_string_equal(rx.events[0].type, "webhook");
     receive_result_release(&rx);
     hook_close(&h);
+
+    /* the template dialect (sb->json_path): [0], and quoted keys */
+    hook_open(&h, NULL, "verify = none\nid_path = items[1][\"the id\"]\ntype_path = meta[0]");
+    req_init(&r, "application/json",
+             "{\"items\": [{\"the id\": \"a\"}, {\"the id\": \"b\"}], \"meta\": [\"k\"]}");
+    expect_event(&h, &r, &rx);
+    assert_string_equal(rx.events[0].id, "b");
+    assert_string_equal(rx.events[0].type, "k");
+    receive_result_release(&rx);
+    hook_close(&h);
+}
+
+/* A path that is not one is a config error at check time, naming it. */
+static void test_bad_paths_refused(void **state)
+{
+    (void)state;
+    struct hook h;
+    struct diag d;
+    diag_init(&d);
+    assert_int_equal(hook_load(&h, NULL, "verify = none\nid_path = data..id\ntype_path = a b", &d),
+                     -1);
+    int found = 0;
+    for (size_t i = 0; i < d.n; i++) {
+        if (d.items[i].key && strcmp(d.items[i].key, "id_path") == 0)
+            found += strstr(d.items[i].message, "'data..id' is not a path") != NULL;
+        if (d.items[i].key && strcmp(d.items[i].key, "type_path") == 0)
+            found += strstr(d.items[i].message, "'a b' is not a path") != NULL;
+    }
+    assert_int_equal(found, 2);
+    diag_release(&d);
+    hook_close(&h);
 }
 
 static void test_id_and_type_headers(void **state)
@@ -1112,6 +1143,7 @@ int main(void)
         cmocka_unit_test(test_setup_defaults),
         cmocka_unit_test(test_id_and_type_paths),
         cmocka_unit_test(test_id_and_type_headers),
+        cmocka_unit_test(test_bad_paths_refused),
         cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_verify_before_parse),
     };
