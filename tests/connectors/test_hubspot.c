@@ -20,7 +20,6 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "hubspot_checks.h"
 #include "scenario.h"
@@ -238,22 +237,17 @@ static void test_generic_request(void **state)
                      1);
 }
 
-/* The v3 headers for `body` posted to `url` now, signed with secret. */
-static void v3_headers(const char *secret, const char *url, const char *body, char *sig_line,
-                       size_t sig_len, char *ts_line, size_t ts_len)
+/* POST body to /hooks/hubspot-in with the v3 headers `switchboard sign
+ * hubspot` makes for `url`, signed with secret now. The HTTP status. */
+static long post_signed(const char *secret, const char *url, const char *body)
 {
-    char ts[32];
-    snprintf(ts, sizeof(ts), "%lld", (long long)testkit_now_ms());
-    char *msg = testkit_fmt("POST%s%s%s", url, body, ts);
-    unsigned char mac[32];
-    unsigned int n = 0;
-    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)msg, strlen(msg), mac,
-         &n);
-    free(msg);
-    char b64[64];
-    EVP_EncodeBlock((unsigned char *)b64, mac, (int)n);
-    snprintf(sig_line, sig_len, "X-HubSpot-Signature-v3: %s", b64);
-    snprintf(ts_line, ts_len, "X-HubSpot-Request-Timestamp: %s", ts);
+    static const char *const json[] = {"Content-Type: application/json", NULL};
+    char **headers = sbp_sign(&proc, "hubspot", secret, url, NULL, body, json);
+    assert_non_null(headers);
+    long status =
+        sbp_hook_request(&proc, "POST", "hubspot-in", (const char *const *)headers, body, NULL);
+    testkit_strv_free(headers);
+    return status;
 }
 
 static void test_webhook(void **state)
@@ -269,12 +263,9 @@ static void test_webhook(void **state)
         "{\"eventId\":3003,\"subscriptionId\":43,\"portalId\":62515,\"occurredAt\":"
         "1736935200002,\"subscriptionType\":\"contact.deletion\",\"attemptNumber\":0,"
         "\"objectId\":903,\"appId\":54321}]";
-    char sig[128], ts[64];
-    v3_headers(APP_SECRET, PUBLIC_URL, body, sig, sizeof(sig), ts, sizeof(ts));
-    const char *headers[] = {"Content-Type: application/json", sig, ts, NULL};
-    assert_int_equal(sbp_hook_request(&proc, "POST", "hubspot-in", headers, body, NULL), 200);
+    assert_int_equal(post_signed(APP_SECRET, PUBLIC_URL, body), 200);
     /* HubSpot retries the same delivery: nothing new */
-    assert_int_equal(sbp_hook_request(&proc, "POST", "hubspot-in", headers, body, NULL), 200);
+    assert_int_equal(post_signed(APP_SECRET, PUBLIC_URL, body), 200);
     assert_true(wait_status("inbox", "succeeded", 2));
     assert_true(sbp_log_contains(&proc, "contact 901 in portal 62515"));
     assert_true(sbp_log_contains(&proc, "contact 902 in portal 62515"));
@@ -288,12 +279,10 @@ static void test_webhook(void **state)
     assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM runs WHERE workflow = 'inbox'"), 2);
 
     /* signed with another secret, or over the request's own URL: refused */
-    v3_headers("not-the-secret", PUBLIC_URL, body, sig, sizeof(sig), ts, sizeof(ts));
-    assert_int_equal(sbp_hook_request(&proc, "POST", "hubspot-in", headers, body, NULL), 401);
+    assert_int_equal(post_signed("not-the-secret", PUBLIC_URL, body), 401);
     char *own = testkit_fmt("%s/hooks/hubspot-in", proc.base_url);
-    v3_headers(APP_SECRET, own, body, sig, sizeof(sig), ts, sizeof(ts));
+    assert_int_equal(post_signed(APP_SECRET, own, body), 401);
     free(own);
-    assert_int_equal(sbp_hook_request(&proc, "POST", "hubspot-in", headers, body, NULL), 401);
 
     /* v1 (SHA-256 of secret + body) from an older app */
     const char *v1_body = "[{\"eventId\":4001,\"subscriptionId\":42,\"portalId\":62515,"
