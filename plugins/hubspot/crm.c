@@ -78,6 +78,19 @@ const struct sb_param hubspot_create_deal_params[] = {
     SB_END,
 };
 
+const struct sb_param hubspot_get_contact_params[] = {
+    {.name = "contact_id",
+     .type = SB_PARAM_STRING,
+     .flags = SB_PARAM_REQUIRED | SB_PARAM_TEMPLATE,
+     .help = "the contact's id, e.g. {{ event.objectId }} (HubSpot's events carry only ids)"},
+    {.name = "properties",
+     .type = SB_PARAM_LIST,
+     .def = "email firstname lastname",
+     .help = "the properties to read, by internal name"},
+    HUBSPOT_COMMON_PARAMS,
+    SB_END,
+};
+
 enum sb_status hubspot_create_deal_validate(const struct sb_host *sb, struct sb_call *call)
 {
     bool ok = hubspot_common_validate(sb, call) == SB_OK;
@@ -369,6 +382,64 @@ enum sb_status hubspot_create_deal_run(const struct sb_host *sb, struct sb_call 
     if (!json_object_object_get_ex(answer, "id", &id)) {
         json_object_put(answer);
         return sb->fail(call, "%s: HubSpot's answer has no deal id", what);
+    }
+    sb->set_output(call, answer);
+    return SB_OK;
+}
+
+/* --- get_contact ------------------------------------------------------------------------- */
+
+/* GET /crm/v3/objects/contacts/{id}?properties=a,b; the output is the
+ * contact: id, properties, createdAt, updatedAt. In a dry run every
+ * property reads "(dry run: <name> of contact <id>)", so the steps after
+ * it can be shown. */
+enum sb_status hubspot_get_contact_run(const struct sb_host *sb, struct sb_call *call)
+{
+    const char *what = "get contact";
+    const char *id = sb->param_string(call, "contact_id");
+    struct json_object *props = sb->param_json(call, "properties");
+    if (!id || !all_digits(id) || strlen(id) > 24)
+        return sb->fail(call, "%s: contact_id '%s' is not a HubSpot object id (digits)", what,
+                        id ? id : "");
+    char path[1024];
+    size_t o = (size_t)snprintf(path, sizeof(path), "/crm/v3/objects/contacts/%s", id);
+    size_t n =
+        props && json_object_is_type(props, json_type_array) ? json_object_array_length(props) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = json_object_get_string(json_object_array_get_idx(props, i));
+        char enc[256];
+        if (sb->url_encode(p, strlen(p), enc, sizeof(enc)) < 0 ||
+            o + strlen(enc) + 13 >= sizeof(path))
+            return sb->fail(call, "%s: too many properties", what);
+        o += (size_t)snprintf(path + o, sizeof(path) - o, "%s%s", i ? "," : "?properties=", enc);
+    }
+    struct json_object *answer = NULL;
+    enum sb_status st = hubspot_call(sb, call, what, "GET", path, NULL, &answer, NULL);
+    if (st != SB_OK)
+        return st;
+    if (!answer) {
+        struct json_object *out = json_object_new_object(), *fake = json_object_new_object();
+        if (!out || !fake) {
+            json_object_put(out);
+            json_object_put(fake);
+            return sb->fail(call, "out of memory");
+        }
+        for (size_t i = 0; i < n; i++) {
+            const char *p = json_object_get_string(json_object_array_get_idx(props, i));
+            char text[300];
+            snprintf(text, sizeof(text), "(dry run: %s of contact %s)", p, id);
+            json_object_object_add(fake, p, json_object_new_string(text));
+        }
+        json_object_object_add(out, "dry_run", json_object_new_boolean(1));
+        json_object_object_add(out, "id", json_object_new_string(id));
+        json_object_object_add(out, "properties", fake);
+        sb->set_output(call, out);
+        return SB_OK;
+    }
+    struct json_object *v;
+    if (!json_object_object_get_ex(answer, "properties", &v)) {
+        json_object_put(answer);
+        return sb->fail(call, "%s: HubSpot's answer has no properties", what);
     }
     sb->set_output(call, answer);
     return SB_OK;

@@ -55,6 +55,16 @@ static const struct sb_action actions[] = {
         .run = hubspot_create_deal_run,
     },
     {
+        .name = "get_contact",
+        .summary = "Read a contact by id (GET /crm/v3/objects/contacts/{id}), e.g. the one a "
+                   "webhook event names",
+        .output = "the contact: id, properties.<name> (those asked for), createdAt, updatedAt",
+        .params = hubspot_get_contact_params,
+        .limit = &per_token,
+        .validate = hubspot_common_validate,
+        .run = hubspot_get_contact_run,
+    },
+    {
         .name = "request",
         .summary = "Call any HubSpot API endpoint (GET /crm/v3/objects/companies, ...) with the "
                    "same token, limits and retries",

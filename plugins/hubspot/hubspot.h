@@ -28,12 +28,14 @@ enum sb_status hubspot_webhook_sign(const struct sb_host *sb, struct sb_call *ca
 /* --- actions (crm.c) --- */
 extern const struct sb_param hubspot_upsert_contact_params[];
 extern const struct sb_param hubspot_create_deal_params[];
+extern const struct sb_param hubspot_get_contact_params[];
 extern const struct sb_param hubspot_request_params[];
 enum sb_status hubspot_common_validate(const struct sb_host *sb, struct sb_call *call);
 enum sb_status hubspot_create_deal_validate(const struct sb_host *sb, struct sb_call *call);
 enum sb_status hubspot_request_validate(const struct sb_host *sb, struct sb_call *call);
 enum sb_status hubspot_upsert_contact_run(const struct sb_host *sb, struct sb_call *call);
 enum sb_status hubspot_create_deal_run(const struct sb_host *sb, struct sb_call *call);
+enum sb_status hubspot_get_contact_run(const struct sb_host *sb, struct sb_call *call);
 enum sb_status hubspot_request_run(const struct sb_host *sb, struct sb_call *call);
 
 /* --- the CRM client every action shares (api.c) --- */

@@ -70,6 +70,12 @@ static int setup(void **state)
                         "path = /crm/v3/objects/companies/{{ event.company }}\n"
                         "token = ${env:SB_TEST_HUBSPOT_TOKEN}\napi_base = %s\n",
                         base);
+    sbp_write_workflowf(&proc, "lookup",
+                        "[trigger]\nuse = http.webhook\nverify = none\nid_path = id\n\n"
+                        "[step who]\nuse = hubspot.get_contact\ncontact_id = {{ event.contact }}\n"
+                        "properties = email firstname\n"
+                        "token = ${env:SB_TEST_HUBSPOT_TOKEN}\napi_base = %s\n",
+                        base);
     sbp_write_workflow(&proc, "inbox",
                        "[trigger]\nuse = hubspot.webhook\npath = hubspot-in\n"
                        "secret = ${env:SB_TEST_HUBSPOT_SECRET}\npublic_url = " PUBLIC_URL "\n"
@@ -237,6 +243,34 @@ static void test_generic_request(void **state)
                      1);
 }
 
+static void test_get_contact(void **state)
+{
+    (void)state;
+    char id[32];
+    assert_true(hubspot_api_add_contact(hubspot, "grace@example.com", "Grace", id, sizeof(id)));
+    standin_clear(api);
+    char body[128];
+    snprintf(body, sizeof(body), "{\"id\": \"g-1\", \"contact\": \"%s\"}", id);
+    scenario_post_event(&proc, "lookup", body);
+    assert_true(wait_status("lookup", "succeeded", 1));
+    struct standin_request req;
+    assert_true(standin_get(api, NULL, 0, &req));
+    assert_string_equal(req.method, "GET");
+    assert_string_equal(req.query, "properties=email,firstname");
+    standin_request_free(&req);
+    assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM steps WHERE name = 'who' AND "
+                                        "output LIKE '%\"email\":\"grace@example.com\"%' AND "
+                                        "output LIKE '%\"firstname\":\"Grace\"%'"),
+                     1);
+    /* a contact HubSpot does not have (deleted, merged): dead, said so */
+    scenario_post_event(&proc, "lookup", "{\"id\": \"g-2\", \"contact\": \"999999\"}");
+    assert_true(wait_status("lookup", "dead", 1));
+    assert_int_equal(sbp_sql_int(&proc, "SELECT count(*) FROM runs WHERE workflow = 'lookup' AND "
+                                        "error LIKE '%HTTP 404 resource not found "
+                                        "(OBJECT_NOT_FOUND)%'"),
+                     1);
+}
+
 /* POST body to /hooks/hubspot-in with the v3 headers `switchboard sign
  * hubspot` makes for `url`, signed with secret now. The HTTP status. */
 static long post_signed(const char *secret, const char *url, const char *body)
@@ -333,9 +367,10 @@ static void test_dry_run_masks_token(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_upsert_then_deal), cmocka_unit_test(test_refused_deal_is_dead),
-        cmocka_unit_test(test_rate_limits),      cmocka_unit_test(test_generic_request),
-        cmocka_unit_test(test_webhook),          cmocka_unit_test(test_dry_run_masks_token),
+        cmocka_unit_test(test_upsert_then_deal),    cmocka_unit_test(test_refused_deal_is_dead),
+        cmocka_unit_test(test_rate_limits),         cmocka_unit_test(test_generic_request),
+        cmocka_unit_test(test_get_contact),         cmocka_unit_test(test_webhook),
+        cmocka_unit_test(test_dry_run_masks_token),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -31,6 +31,7 @@ struct hubspot_api {
     struct hubspot_fault faults[MAX_FAULTS];
     size_t n_faults;
     char *emails[MAX_CONTACTS]; /* contact i has id FIRST_CONTACT_ID + i */
+    struct json_object *props[MAX_CONTACTS];
     size_t n_contacts, n_deals, refused;
 };
 
@@ -214,6 +215,16 @@ static bool upsert(struct hubspot_api *h, struct json_object *body, struct stand
         bool created;
         long idx = contact_index(h, email, &created);
         pthread_mutex_unlock(&h->lock);
+        struct json_object *in_props = json_object_object_get(in, "properties");
+        pthread_mutex_lock(&h->lock);
+        if (!h->props[idx])
+            h->props[idx] = json_object_new_object();
+        json_object_object_foreach(in_props, pk, pv)
+        {
+            json_object_object_add(h->props[idx], pk,
+                                   json_object_new_string(json_object_get_string(pv)));
+        }
+        pthread_mutex_unlock(&h->lock);
         struct json_object *c = json_object_new_object();
         char id[32];
         snprintf(id, sizeof(id), "%ld", FIRST_CONTACT_ID + idx);
@@ -319,6 +330,52 @@ static bool create_deal(struct hubspot_api *h, struct json_object *body,
     return answer_json(reply, 201, deal, buf, buflen);
 }
 
+/* GET /crm/v3/objects/contacts/{id}[?properties=a,b]: the properties
+ * asked for (all when none), or 404. */
+static bool get_contact(struct hubspot_api *h, const char *id, const char *query,
+                        struct standin_reply *reply, char *buf, size_t buflen)
+{
+    char *end;
+    long idx = strtol(id, &end, 10) - FIRST_CONTACT_ID;
+    pthread_mutex_lock(&h->lock);
+    bool known = *id && !*end && idx >= 0 && (size_t)idx < h->n_contacts;
+    struct json_object *props = json_object_new_object();
+    if (known) {
+        const char *want = strstr(query, "properties=");
+        json_object_object_foreach(h->props[idx], key, val)
+        {
+            bool asked = !want;
+            if (want) {
+                const char *list = want + 11;
+                size_t kn = strlen(key);
+                for (const char *p = list; *p && *p != '&' && !asked;) {
+                    size_t n = strcspn(p, ",&");
+                    asked = n == kn && strncmp(p, key, n) == 0;
+                    p += n + (p[n] == ',');
+                }
+            }
+            if (asked)
+                json_object_object_add(props, key, json_object_get(val));
+        }
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (!known) {
+        json_object_put(props);
+        return refuse(h, reply, 404, "OBJECT_NOT_FOUND", "resource not found", buf, buflen);
+    }
+    if (take_fault(h, reply, buf, buflen)) {
+        json_object_put(props);
+        return false;
+    }
+    struct json_object *c = json_object_new_object();
+    json_object_object_add(c, "id", json_object_new_string(id));
+    json_object_object_add(c, "properties", props);
+    json_object_object_add(c, "createdAt", json_object_new_string(NOW_ISO));
+    json_object_object_add(c, "updatedAt", json_object_new_string(NOW_ISO));
+    json_object_object_add(c, "archived", json_object_new_boolean(0));
+    return answer_json(reply, 200, c, buf, buflen);
+}
+
 /* The check on every /crm/ route (arg: the struct hubspot_api). */
 static bool hubspot_check(void *arg, const struct standin_request *req, struct standin_reply *reply,
                           char *buf, size_t buflen)
@@ -350,6 +407,10 @@ static bool hubspot_check(void *arg, const struct standin_request *req, struct s
         answered = !upsert(h, body, reply, buf, buflen);
     else if (posted && strcmp(req->path, HUBSPOT_DEALS_PATH) == 0)
         answered = !create_deal(h, body, reply, buf, buflen);
+    else if (strcmp(req->method, "GET") == 0 &&
+             strncmp(req->path, HUBSPOT_CONTACTS_PATH "/", sizeof(HUBSPOT_CONTACTS_PATH)) == 0)
+        answered = !get_contact(h, req->path + sizeof(HUBSPOT_CONTACTS_PATH), req->query, reply,
+                                buf, buflen);
     else
         answered = take_fault(h, reply, buf, buflen);
     json_object_put(body);
@@ -379,8 +440,10 @@ void hubspot_api_free(struct hubspot_api *h)
         free(h->faults[i].body);
         free(h->faults[i].headers);
     }
-    for (size_t i = 0; i < h->n_contacts; i++)
+    for (size_t i = 0; i < h->n_contacts; i++) {
         free(h->emails[i]);
+        json_object_put(h->props[i]);
+    }
     pthread_mutex_destroy(&h->lock);
     free(h->token);
     free(h);
@@ -434,4 +497,22 @@ bool hubspot_api_contact_id(struct hubspot_api *h, const char *email, char *out,
     }
     pthread_mutex_unlock(&h->lock);
     return found;
+}
+
+bool hubspot_api_add_contact(struct hubspot_api *h, const char *email, const char *firstname,
+                             char *id, size_t len)
+{
+    bool created;
+    pthread_mutex_lock(&h->lock);
+    long idx = contact_index(h, email, &created);
+    if (idx >= 0) {
+        if (!h->props[idx])
+            h->props[idx] = json_object_new_object();
+        json_object_object_add(h->props[idx], "email", json_object_new_string(email));
+        if (firstname)
+            json_object_object_add(h->props[idx], "firstname", json_object_new_string(firstname));
+        snprintf(id, len, "%ld", FIRST_CONTACT_ID + idx);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return idx >= 0;
 }

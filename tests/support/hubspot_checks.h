@@ -25,6 +25,8 @@
  *     {"to":{"id":<a known contact id>},"types":[{"associationCategory":
  *     "HUBSPOT_DEFINED","associationTypeId":3}]} (3 is deal to contact;
  *     4, contact to deal, is refused for a deal). Answers 201 with the deal.
+ *   - GET /crm/v3/objects/contacts/{id}?properties=a,b: the contact's
+ *     properties asked for, as upserts set them, or 404 OBJECT_NOT_FOUND.
  * Valid requests get the queued faults first (hubspot_api_fail_next).
  * Other routes under /crm/ are left to the stand-in's scripts.
  */
@@ -37,6 +39,7 @@
 struct standin;
 struct hubspot_api;
 
+#define HUBSPOT_CONTACTS_PATH "/crm/v3/objects/contacts"
 #define HUBSPOT_UPSERT_PATH "/crm/v3/objects/contacts/batch/upsert"
 #define HUBSPOT_DEALS_PATH "/crm/v3/objects/deals"
 
@@ -69,5 +72,9 @@ size_t hubspot_api_deals(struct hubspot_api *h);
 /* The id of the contact with this email into out (at least 32 bytes);
  * false when there is none. */
 bool hubspot_api_contact_id(struct hubspot_api *h, const char *email, char *out, size_t len);
+
+/* Add (or update) a contact as if made in HubSpot; its id into id. */
+bool hubspot_api_add_contact(struct hubspot_api *h, const char *email, const char *firstname,
+                             char *id, size_t len);
 
 #endif
