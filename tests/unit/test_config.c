@@ -174,6 +174,7 @@ static void test_public_url(void **state)
     diag_release(&d);
     free(path);
     path = write_config(dir, "[server]\nlisten = 127.0.0.1:0\npublic_url = hooks.example.com\n");
+    ov.config = path;
     diag_init(&d);
     assert_int_equal(config_load(&cfg, &ov, &d), -1);
     assert_null(cfg.public_url);
@@ -185,6 +186,7 @@ static void test_public_url(void **state)
     /* unset: none */
     free(path);
     path = write_config(dir, "[server]\nlisten = 127.0.0.1:0\n");
+    ov.config = path;
     diag_init(&d);
     assert_int_equal(config_load(&cfg, &ov, &d), 0);
     assert_null(cfg.public_url);
