@@ -126,11 +126,10 @@ static const char *string_member(struct json_object *obj, const char *key)
 }
 
 /* Ask the token endpoint. SB_OK with *out filled (a placeholder session in
- * a dry run, *dry set), or the failure. */
+ * a dry run), or the failure. */
 static enum sb_status fetch_token(const struct sb_host *sb, struct sb_call *call,
-                                  struct salesforce_session *out, int64_t *lifetime_ms, bool *dry)
+                                  struct salesforce_session *out, int64_t *lifetime_ms)
 {
-    *dry = false;
     const char *login = sb->param_string(call, "login_url");
     char base[1024], url[1100];
     base_of(login ? login : "https://login.salesforce.com", base, sizeof(base));
@@ -159,7 +158,6 @@ static enum sb_status fetch_token(const struct sb_host *sb, struct sb_call *call
          * for the instance Salesforce would name */
         out->access_token = strdup("dry-run-token");
         out->instance_url = strdup(base);
-        *dry = true;
         st = out->access_token && out->instance_url ? SB_OK : sb->fail(call, "out of memory");
     } else if (rc != SB_HTTP_SENT) {
         st = sb->retry(call, -1, "token request: %s", resp.error);
@@ -265,10 +263,9 @@ enum sb_status salesforce_session_get(const struct sb_host *sb, struct sb_call *
 {
     memset(out, 0, sizeof(*out));
     int64_t lifetime = 0;
-    bool dry = false;
     char key[80];
     if (sb->dry_run(call) || credentials_key(sb, call, key) < 0)
-        return fetch_token(sb, call, out, &lifetime, &dry);
+        return fetch_token(sb, call, out, &lifetime);
     if (stale) {
         /* only while the cache still holds this one: another worker may
          * have stored a fresh token since */
@@ -288,7 +285,7 @@ enum sb_status salesforce_session_get(const struct sb_host *sb, struct sb_call *
             return SB_OK;
     }
     int64_t now = sb->now_ms(call);
-    enum sb_status st = fetch_token(sb, call, out, &lifetime, &dry);
+    enum sb_status st = fetch_token(sb, call, out, &lifetime);
     if (st != SB_OK)
         return st;
     char *fresh = cache_value(out);
