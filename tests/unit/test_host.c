@@ -380,9 +380,8 @@ static void test_respond_header(void **state)
     assert_string_equal(rx.headers[0].name, "X-Hook-Secret");
     assert_string_equal(rx.headers[0].value, "b537207f20cbfa02");
     /* the core's own headers, and header injection, are refused */
-    static const char *const names[] = {"Content-Type", "content-length", "Cache-Control",
-                                        "X-A:b",        "X A",            "",
-                                        "X-\r\nEvil"};
+    static const char *const names[] = {
+        "Content-Type", "content-length", "Cache-Control", "X-A:b", "X A", "", "X-\r\nEvil"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         assert_int_equal(core_host.respond_header(&c, names[i], "v"), SB_FAIL);
     assert_int_equal(core_host.respond_header(&c, "X-Ok", "a\r\nSet-Cookie: x=1"), SB_FAIL);
