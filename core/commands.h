@@ -13,6 +13,7 @@ int cmd_show(struct cli *cli);
 int cmd_replay(struct cli *cli);
 int cmd_fire(struct cli *cli);
 int cmd_sign(struct cli *cli);
+int cmd_hooks(struct cli *cli);
 int cmd_triggers(struct cli *cli);
 int cmd_new_plugin(struct cli *cli);
 

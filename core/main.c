@@ -47,6 +47,10 @@ static const struct command commands[] = {
      "plugin.trigger or alias: stripe, slack, shopify, trello, standard, ...), one 'Name: "
      "value' line each; --set gives the trigger's sign options (see describe), --url U and "
      "--id I stand for --set url=U and --set id=I."},
+    {"hooks", cmd_hooks, "hooks register|list|unregister WORKFLOW [--json]",
+     "Create, show or delete the webhook at the provider (Stripe, Trello, Shopify, ...) that "
+     "calls this workflow, with the credentials of its [trigger], at [server] public_url + "
+     "/hooks/<path> (or the trigger's public_url)."},
     {"new-plugin", cmd_new_plugin, "new-plugin NAME [--dir D]",
      "Write a starter connector (one trigger, one action, CMakeLists.txt, Makefile, a test) "
      "into ./NAME/ or D."},

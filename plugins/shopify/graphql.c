@@ -62,7 +62,7 @@ static bool has_template(const char *s)
     return s && strstr(s, "{{") != NULL;
 }
 
-static bool valid_version(const char *v)
+bool valid_version(const char *v)
 {
     if (strcmp(v, "unstable") == 0)
         return true;
@@ -77,7 +77,7 @@ static bool valid_version(const char *v)
 
 /* The shop name from "my-store", "my-store.myshopify.com" or
  * "https://my-store.myshopify.com/" into out; 0, or -1 if it is none. */
-static int shop_name(const char *shop, char *out, size_t out_size)
+int shop_name(const char *shop, char *out, size_t out_size)
 {
     const char *p = shop;
     if (strncmp(p, "https://", 8) == 0)
@@ -138,8 +138,7 @@ enum sb_status shopify_graphql_validate(const struct sb_host *sb, struct sb_call
 }
 
 /* {api_base}/admin/api/{version}/graphql.json with {shop} replaced. */
-static int build_url(const char *base, const char *shop, const char *version, char *out,
-                     size_t out_size)
+int build_url(const char *base, const char *shop, const char *version, char *out, size_t out_size)
 {
     size_t o = 0;
     for (const char *p = base; *p;) {
@@ -175,7 +174,7 @@ static void append(char *out, size_t out_size, const char *sep, const char *text
 
 /* The messages of an `errors` value (a string, an object or an array of
  * {message, extensions.code}) into out; *throttled when one is THROTTLED. */
-static void errors_text(struct json_object *errors, char *out, size_t out_size, bool *throttled)
+void errors_text(struct json_object *errors, char *out, size_t out_size, bool *throttled)
 {
     out[0] = '\0';
     if (throttled)
@@ -212,7 +211,7 @@ static bool is_user_errors_key(const char *key)
 
 /* Collect "field.path: message" of every non-empty user error array below
  * v into out. */
-static void user_errors(struct json_object *v, char *out, size_t out_size, int depth)
+void user_errors(struct json_object *v, char *out, size_t out_size, int depth)
 {
     if (depth > 32)
         return;
@@ -337,7 +336,7 @@ out:
 
 /* Shopify's error text of a non-2xx answer: its "errors" member, else the
  * start of the body, on one line. */
-static void status_text(const struct sb_http_response *resp, char *out, size_t out_size)
+void status_text(const struct sb_http_response *resp, char *out, size_t out_size)
 {
     struct json_object *j = resp->body_len ? json_tokener_parse(resp->body) : NULL, *errors;
     if (j && json_object_object_get_ex(j, "errors", &errors))

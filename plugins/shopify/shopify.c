@@ -19,6 +19,9 @@ static const struct sb_trigger triggers[] = {
         .receive = shopify_webhook_receive,
         .sign = shopify_webhook_sign,
         .sign_params = shopify_sign_params,
+        .register_hook = shopify_hooks_register,
+        .unregister_hook = shopify_hooks_unregister,
+        .list_hooks = shopify_hooks_list,
     },
     SB_END,
 };

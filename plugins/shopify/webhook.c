@@ -35,7 +35,25 @@ const struct sb_param shopify_webhook_params[] = {
      .type = SB_PARAM_LIST,
      .flags = SB_PARAM_EVENT_TYPES,
      .help = "only these topics start this workflow (orders/create, orders/*, "
-             "products/update ...)"},
+             "products/update ...); switchboard hooks register subscribes to each (exact "
+             "topics)"},
+    {.name = "shop",
+     .type = SB_PARAM_STRING,
+     .help = "switchboard hooks: the shop whose webhook subscriptions to manage (my-store or "
+             "my-store.myshopify.com)"},
+    {.name = "access_token",
+     .type = SB_PARAM_SECRET,
+     .help = "switchboard hooks: the Admin API access token (shpat_...)"},
+    {.name = "api_version",
+     .type = SB_PARAM_STRING,
+     .def = "2025-01",
+     .help = "switchboard hooks: the Admin API version (from 2025-10 subscriptions take uri "
+             "instead of callbackUrl)"},
+    {.name = "api_base",
+     .type = SB_PARAM_STRING,
+     .def = SHOPIFY_DEFAULT_BASE,
+     .help = "the shop's address for switchboard hooks; {shop} stands for the shop name "
+             "(change it only to point at a test server)"},
     SB_END,
 };
 

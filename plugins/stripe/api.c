@@ -108,7 +108,7 @@ static void mask_key(char *text, const char *key)
 
 static enum sb_status map_response(const struct sb_host *sb, struct sb_call *call,
                                    const char *method, const char *path,
-                                   struct sb_http_response *resp)
+                                   struct sb_http_response *resp, struct json_object **out)
 {
     long status = resp->status;
     const char *should = sb->http_header(resp, "Stripe-Should-Retry");
@@ -117,7 +117,7 @@ static enum sb_status map_response(const struct sb_host *sb, struct sb_call *cal
     struct json_object *body = parse_object(resp);
     if (status >= 200 && status < 300) {
         if (body) {
-            sb->set_output(call, body);
+            *out = body;
             return SB_OK;
         }
         /* a 2xx that is not Stripe's JSON: a proxy in the way, most likely */
@@ -142,6 +142,18 @@ static enum sb_status map_response(const struct sb_host *sb, struct sb_call *cal
 enum sb_status stripe_api_call(const struct sb_host *sb, struct sb_call *call, const char *method,
                                const char *path, const char *form)
 {
+    struct json_object *out = NULL;
+    enum sb_status st = stripe_api_request(sb, call, method, path, form, &out);
+    if (st == SB_OK)
+        sb->set_output(call, out);
+    return st;
+}
+
+enum sb_status stripe_api_request(const struct sb_host *sb, struct sb_call *call,
+                                  const char *method, const char *path, const char *form,
+                                  struct json_object **out)
+{
+    *out = NULL;
     const char *base = sb->param_string(call, "api_base");
     if (!base || !*base)
         base = STRIPE_API_BASE;
@@ -204,18 +216,17 @@ enum sb_status stripe_api_call(const struct sb_host *sb, struct sb_call *call, c
     int rc = sb->http(call, &req, &resp);
     enum sb_status st;
     if (rc == SB_HTTP_DRY_RUN) {
-        struct json_object *out = json_object_new_object();
-        if (!out) {
+        *out = json_object_new_object();
+        if (!*out) {
             st = sb->fail(call, "out of memory");
         } else {
-            json_object_object_add(out, "dry_run", json_object_new_boolean(1));
-            sb->set_output(call, out);
+            json_object_object_add(*out, "dry_run", json_object_new_boolean(1));
             st = SB_OK;
         }
     } else if (rc != SB_HTTP_SENT) {
         st = sb->retry(call, -1, "stripe %s %s: %s", method, path, resp.error);
     } else {
-        st = map_response(sb, call, method, path, &resp);
+        st = map_response(sb, call, method, path, &resp, out);
     }
     sb->http_release(&resp);
     free(url);

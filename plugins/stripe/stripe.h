@@ -60,6 +60,17 @@ enum sb_status stripe_webhook_setup(const struct sb_host *sb, struct sb_call *ca
 void stripe_webhook_teardown(const struct sb_host *sb, void *state);
 enum sb_status stripe_webhook_receive(const struct sb_host *sb, struct sb_call *call,
                                       const struct sb_request *req);
+/* switchboard hooks register|unregister|list (hooks.c): webhook endpoints;
+ * register keeps the endpoint's signing secret in the trigger state under
+ * STRIPE_SECRET_KEY, which receive uses when `secret` is not set. */
+#define STRIPE_SECRET_KEY "secret"
+enum sb_status stripe_hooks_register(const struct sb_host *sb, struct sb_call *call,
+                                     const struct sb_hook_target *target);
+enum sb_status stripe_hooks_unregister(const struct sb_host *sb, struct sb_call *call,
+                                       const struct sb_hook_target *target);
+enum sb_status stripe_hooks_list(const struct sb_host *sb, struct sb_call *call,
+                                 const struct sb_hook_target *target);
+enum sb_status stripe_webhook_validate(const struct sb_host *sb, struct sb_call *call);
 /* switchboard sign stripe: Stripe-Signature t=<ts>,v1=<hex> for the body. */
 enum sb_status stripe_webhook_sign(const struct sb_host *sb, struct sb_call *call,
                                    const struct sb_sign_request *req);
@@ -84,6 +95,11 @@ enum sb_status stripe_events_poll(const struct sb_host *sb, struct sb_call *call
  */
 enum sb_status stripe_api_call(const struct sb_host *sb, struct sb_call *call, const char *method,
                                const char *path, const char *form);
+/* The same, with the 2xx answer in *out (caller owns; {"dry_run": true} on
+ * a dry run) instead of the step output. */
+enum sb_status stripe_api_request(const struct sb_host *sb, struct sb_call *call,
+                                  const char *method, const char *path, const char *form,
+                                  struct json_object **out);
 
 /* --- actions.c ----------------------------------------------------------- */
 

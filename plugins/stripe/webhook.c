@@ -13,7 +13,14 @@
  * rotating, the previous secret. Only too old timestamps are refused
  * (now - t > tolerance): stripe-node does not refuse future ones.
  * Then the body is parsed; thin events (v2.core.event) are refused.
+ *
+ * Without `secret`, the signing secret is the one `switchboard hooks
+ * register` got from Stripe when it created the endpoint, kept in the
+ * trigger state (the store, scoped to the hook path). It is cached here and
+ * read again, at most once a second, while none is known or when a
+ * signature does not match (a registration since may have replaced it).
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +32,8 @@
 
 #define MAX_SECRETS 2
 #define SHA256_LEN 32
+/* how often the stored secret is read again at most */
+#define STORED_REFRESH_MS 1000
 
 /* stripe-node's error texts, so a user can search for them */
 #define ERR_NO_HEADER "Unable to extract timestamp and signatures from header"
@@ -35,8 +44,8 @@
 const struct sb_param stripe_webhook_params[] = {
     {.name = "secret",
      .type = SB_PARAM_SECRET,
-     .flags = SB_PARAM_REQUIRED,
-     .help = "the endpoint's signing secret, whsec_... (the whole string is the HMAC key)"},
+     .help = "the endpoint's signing secret, whsec_... (the whole string is the HMAC key); "
+             "default: the one switchboard hooks register stored when it created the endpoint"},
     {.name = "previous_secret",
      .type = SB_PARAM_SECRET,
      .help = "while rolling the secret: the old one, accepted as well until you remove it"},
@@ -51,14 +60,32 @@ const struct sb_param stripe_webhook_params[] = {
      .type = SB_PARAM_LIST,
      .flags = SB_PARAM_EVENT_TYPES,
      .help = "only these event types start this workflow (globs such as invoice.* or "
-             "checkout.session.completed)"},
+             "checkout.session.completed); switchboard hooks register subscribes the endpoint "
+             "to them (exact types, or all when unset)"},
+    {.name = "api_key",
+     .type = SB_PARAM_SECRET,
+     .help = "switchboard hooks: the secret key (sk_...) that creates, lists and deletes the "
+             "webhook endpoint"},
+    {.name = "api_version",
+     .type = SB_PARAM_STRING,
+     .help = "switchboard hooks register: the API version of the events sent to the new "
+             "endpoint (default: the account's)"},
+    {.name = "api_base",
+     .type = SB_PARAM_STRING,
+     .def = STRIPE_API_BASE,
+     .help = "the Stripe API address, for switchboard hooks (change it only to point at a test "
+             "server)"},
     SB_END,
 };
 
 struct stripe_webhook {
-    char *secrets[MAX_SECRETS];
+    char *secrets[MAX_SECRETS]; /* from the parameters */
     size_t n_secrets;
     int64_t tolerance_s;
+    /* without secrets: the stored one (guarded: receive runs on many threads) */
+    pthread_mutex_t lock;
+    char *stored;
+    int64_t stored_read_ms; /* when it was last read; 0: never */
 };
 
 static void webhook_free(struct stripe_webhook *w)
@@ -67,7 +94,28 @@ static void webhook_free(struct stripe_webhook *w)
         return;
     for (size_t i = 0; i < w->n_secrets; i++)
         free(w->secrets[i]);
+    free(w->stored);
+    pthread_mutex_destroy(&w->lock);
     free(w);
+}
+
+enum sb_status stripe_webhook_validate(const struct sb_host *sb, struct sb_call *call)
+{
+    const char *secret = sb->param_string(call, "secret");
+    const char *key = sb->param_string(call, "api_key");
+    if ((!secret || !*secret) && (!key || !*key)) {
+        sb->config_error(call, "secret",
+                         "set secret (the endpoint's signing secret, whsec_...), or api_key so "
+                         "that `switchboard hooks register` creates the endpoint and keeps its "
+                         "secret");
+        return SB_FAIL;
+    }
+    const char *base = sb->param_string(call, "api_base");
+    if (base && strncmp(base, "https://", 8) != 0 && strncmp(base, "http://", 7) != 0) {
+        sb->config_error(call, "api_base", "'%s' is not an http(s) address", base);
+        return SB_FAIL;
+    }
+    return SB_OK;
 }
 
 enum sb_status stripe_webhook_setup(const struct sb_host *sb, struct sb_call *call)
@@ -76,6 +124,7 @@ enum sb_status stripe_webhook_setup(const struct sb_host *sb, struct sb_call *ca
     struct stripe_webhook *w = calloc(1, sizeof(*w));
     if (!w)
         return sb->fail(call, "out of memory");
+    pthread_mutex_init(&w->lock, NULL);
     for (size_t i = 0; i < MAX_SECRETS; i++) {
         const char *s = sb->param_string(call, names[i]);
         if (!s || !*s)
@@ -88,10 +137,10 @@ enum sb_status stripe_webhook_setup(const struct sb_host *sb, struct sb_call *ca
         }
         w->n_secrets++;
     }
-    if (w->n_secrets == 0) {
-        webhook_free(w);
-        return sb->fail(call, "secret is empty");
-    }
+    if (w->n_secrets == 0)
+        sb->log(call, SB_LOG_INFO,
+                "no secret set: deliveries are verified with the one `switchboard hooks "
+                "register` stored");
     w->tolerance_s = sb->param_int(call, "tolerance", 300000) / 1000;
     sb->set_state(call, w);
     return SB_OK;
@@ -101,6 +150,34 @@ void stripe_webhook_teardown(const struct sb_host *sb, void *state)
 {
     (void)sb;
     webhook_free(state);
+}
+
+/*
+ * The stored signing secret (a copy, caller frees; NULL when none is
+ * stored or memory ran out). Read from the store when none is cached, or
+ * when `again` asks for a fresh copy, at most once a second either way.
+ */
+static char *stored_secret(const struct sb_host *sb, struct sb_call *call, struct stripe_webhook *w,
+                           bool again)
+{
+    int64_t now = sb->now_ms(call);
+    pthread_mutex_lock(&w->lock);
+    bool read = (!w->stored || again) &&
+                (w->stored_read_ms == 0 || now - w->stored_read_ms >= STORED_REFRESH_MS);
+    if (read) {
+        char *fresh = NULL;
+        w->stored_read_ms = now;
+        if (sb->kv_get(call, STRIPE_SECRET_KEY, &fresh) == 0) {
+            free(w->stored);
+            w->stored = fresh && *fresh ? strdup(fresh) : NULL;
+        } else {
+            sb->log(call, SB_LOG_WARN, "cannot read the stored signing secret");
+        }
+        sb->free(fresh);
+    }
+    char *copy = w->stored ? strdup(w->stored) : NULL;
+    pthread_mutex_unlock(&w->lock);
+    return copy;
 }
 
 /* --- the Stripe-Signature header ----------------------------------------- */
@@ -184,14 +261,16 @@ static int v1_signature(const struct sb_host *sb, const char *secret, int64_t t,
     return sb->hex_encode(mac, SHA256_LEN, out, 2 * SHA256_LEN + 1) < 0 ? -1 : 0;
 }
 
-/* Verify the request as stripe-node's verifyHeader does: header shape,
- * then signatures, then the timestamp's age. */
-static enum sb_status verify(const struct sb_host *sb, struct sb_call *call,
-                             const struct stripe_webhook *w, const struct sb_request *req)
+/* Check the request as stripe-node's verifyHeader does: header shape,
+ * then signatures, then the timestamp's age, against `secrets`. NULL when
+ * it passes, else stripe-node's reason (the caller answers 401 with it). */
+static const char *check_signature(const struct sb_host *sb, struct sb_call *call,
+                                   const struct stripe_webhook *w, const char *const *secrets,
+                                   size_t n_secrets, const struct sb_request *req)
 {
     const char *header = sb->header(req, "Stripe-Signature");
     if (!header)
-        return sb->reject(call, 401, ERR_NO_HEADER);
+        return ERR_NO_HEADER;
     /* pass 1: the timestamp (timestamp = -1 until a t= item) and v1 count */
     bool have_t = false, t_is_number = false;
     int64_t t = -1;
@@ -209,17 +288,17 @@ static enum sb_status verify(const struct sb_host *sb, struct sb_call *call,
     }
     /* stripe-node's sentinel for "no t" is -1, so t=-1 is "no t" too */
     if (!have_t || (t_is_number && t == -1))
-        return sb->reject(call, 401, ERR_NO_HEADER);
+        return ERR_NO_HEADER;
     if (n_v1 == 0)
-        return sb->reject(call, 401, ERR_NO_SCHEME);
+        return ERR_NO_SCHEME;
     /* t=NaN signs "NaN.<body>", which no Stripe signature covers */
     if (!t_is_number)
-        return sb->reject(call, 401, ERR_NO_MATCH);
+        return ERR_NO_MATCH;
 
     char expected[MAX_SECRETS][2 * SHA256_LEN + 1];
-    for (size_t k = 0; k < w->n_secrets; k++) {
-        if (v1_signature(sb, w->secrets[k], t, req->body, req->body_len, expected[k]) < 0)
-            return sb->reject(call, 500, "cannot compute the signature");
+    for (size_t k = 0; k < n_secrets; k++) {
+        if (v1_signature(sb, secrets[k], t, req->body, req->body_len, expected[k]) < 0)
+            return ERR_NO_MATCH;
     }
     /* pass 2: any v1 value equal to any expected signature, compared as
      * text as stripe-node does (so "ABC..." does not match "abc...") */
@@ -229,16 +308,42 @@ static enum sb_status verify(const struct sb_host *sb, struct sb_call *call,
     while (next_item(&p, &done, &it)) {
         if (!item_is(&it, "v1") || !it.has_value || it.value_len != 2 * SHA256_LEN)
             continue;
-        for (size_t k = 0; k < w->n_secrets; k++)
+        for (size_t k = 0; k < n_secrets; k++)
             found |= sb->ct_equal(it.value, expected[k], 2 * SHA256_LEN);
     }
     if (!found)
-        return sb->reject(call, 401, ERR_NO_MATCH);
+        return ERR_NO_MATCH;
     /* now - t > tolerance, written so that no value of t can overflow */
     int64_t now_s = sb->now_ms(call) / 1000;
     if (t < now_s - w->tolerance_s)
-        return sb->reject(call, 401, ERR_TOO_OLD);
-    return SB_OK;
+        return ERR_TOO_OLD;
+    return NULL;
+}
+
+/* Verify with the configured secrets, else with the stored one (read again
+ * once when it does not match). SB_OK or the result of sb->reject. */
+static enum sb_status verify(const struct sb_host *sb, struct sb_call *call,
+                             struct stripe_webhook *w, const struct sb_request *req)
+{
+    if (w->n_secrets) {
+        const char *why =
+            check_signature(sb, call, w, (const char *const *)w->secrets, w->n_secrets, req);
+        return why ? sb->reject(call, 401, "%s", why) : SB_OK;
+    }
+    char *secret = stored_secret(sb, call, w, false);
+    if (!secret)
+        return sb->reject(call, 503,
+                          "no signing secret yet: run switchboard hooks register for this "
+                          "workflow, or set secret");
+    const char *why = check_signature(sb, call, w, (const char *const *)&secret, 1, req);
+    if (why && strcmp(why, ERR_NO_MATCH) == 0) {
+        char *fresh = stored_secret(sb, call, w, true);
+        if (fresh && strcmp(fresh, secret) != 0)
+            why = check_signature(sb, call, w, (const char *const *)&fresh, 1, req);
+        free(fresh);
+    }
+    free(secret);
+    return why ? sb->reject(call, 401, "%s", why) : SB_OK;
 }
 
 /* --- the event ------------------------------------------------------------- */
@@ -254,7 +359,7 @@ static const char *string_member(struct json_object *obj, const char *key)
 enum sb_status stripe_webhook_receive(const struct sb_host *sb, struct sb_call *call,
                                       const struct sb_request *req)
 {
-    const struct stripe_webhook *w = sb->state(call);
+    struct stripe_webhook *w = sb->state(call);
     if (!w)
         return sb->reject(call, 500, "trigger not set up");
     enum sb_status st = verify(sb, call, w, req);

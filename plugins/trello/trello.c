@@ -18,6 +18,9 @@ static const struct sb_trigger triggers[] = {
         .receive = trello_webhook_receive,
         .sign = trello_webhook_sign,
         .sign_params = trello_sign_params,
+        .register_hook = trello_hooks_register,
+        .unregister_hook = trello_hooks_unregister,
+        .list_hooks = trello_hooks_list,
     },
     SB_END,
 };

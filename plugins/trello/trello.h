@@ -13,6 +13,16 @@ enum sb_status trello_webhook_setup(const struct sb_host *sb, struct sb_call *ca
 void trello_webhook_teardown(const struct sb_host *sb, void *state);
 enum sb_status trello_webhook_receive(const struct sb_host *sb, struct sb_call *call,
                                       const struct sb_request *req);
+/* The callback URL Trello calls and signs: callback_url, else the
+ * trigger's public URL; NULL when neither is set. Borrowed. */
+const char *trello_callback_url(const struct sb_host *sb, struct sb_call *call);
+/* switchboard hooks register|unregister|list (hooks.c). */
+enum sb_status trello_hooks_register(const struct sb_host *sb, struct sb_call *call,
+                                     const struct sb_hook_target *target);
+enum sb_status trello_hooks_unregister(const struct sb_host *sb, struct sb_call *call,
+                                       const struct sb_hook_target *target);
+enum sb_status trello_hooks_list(const struct sb_host *sb, struct sb_call *call,
+                                 const struct sb_hook_target *target);
 /* switchboard sign trello --url U: X-Trello-Webhook for the body. */
 extern const struct sb_param trello_sign_params[];
 enum sb_status trello_webhook_sign(const struct sb_host *sb, struct sb_call *call,

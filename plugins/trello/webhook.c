@@ -28,16 +28,36 @@ const struct sb_param trello_webhook_params[] = {
      .help = "while rotating: the old OAuth secret, accepted as well until you remove it"},
     {.name = "callback_url",
      .type = SB_PARAM_STRING,
-     .flags = SB_PARAM_REQUIRED,
      .help = "the callbackURL exactly as registered with Trello (POST /1/webhooks), query "
-             "string included; Trello signs it"},
+             "string included; Trello signs it. Default: the trigger's public URL ([server] "
+             "public_url + /hooks/<path>)"},
     {.name = "events",
      .type = SB_PARAM_LIST,
      .flags = SB_PARAM_EVENT_TYPES,
      .help = "only these action types start this workflow (createCard updateCard "
              "commentCard ...; globs allowed)"},
+    {.name = "key",
+     .type = SB_PARAM_SECRET,
+     .help = "switchboard hooks: the Trello API key that registers the webhook"},
+    {.name = "token",
+     .type = SB_PARAM_SECRET,
+     .help = "switchboard hooks: a user token for that key; the webhook belongs to it"},
+    {.name = "id_model",
+     .type = SB_PARAM_STRING,
+     .help = "switchboard hooks: the id of the board, list, card or member to watch"},
+    {.name = "api_base",
+     .type = SB_PARAM_STRING,
+     .def = "https://api.trello.com",
+     .help = "the Trello API address, for switchboard hooks (change it only to point at a test "
+             "server)"},
     SB_END,
 };
+
+const char *trello_callback_url(const struct sb_host *sb, struct sb_call *call)
+{
+    const char *url = sb->param_string(call, "callback_url");
+    return url && *url ? url : sb->public_url(call);
+}
 
 struct trello_hook {
     char *secrets[2]; /* the secret and, while rotating, the previous one */
@@ -59,6 +79,17 @@ enum sb_status trello_webhook_validate(const struct sb_host *sb, struct sb_call 
                          "'%s' is not an http(s) URL; give the callbackURL exactly as registered "
                          "with Trello",
                          url);
+        return SB_FAIL;
+    }
+    if (!trello_callback_url(sb, call)) {
+        sb->config_error(call, "callback_url",
+                         "Trello signs the callback URL, so it must be known: set callback_url, "
+                         "or [server] public_url in switchboard.ini");
+        return SB_FAIL;
+    }
+    const char *base = sb->param_string(call, "api_base");
+    if (base && !is_http_url(base)) {
+        sb->config_error(call, "api_base", "'%s' is not an http(s) address", base);
         return SB_FAIL;
     }
     return SB_OK;
@@ -91,7 +122,7 @@ enum sb_status trello_webhook_setup(const struct sb_host *sb, struct sb_call *ca
             h->n_secrets++;
         }
     }
-    const char *url = sb->param_string(call, "callback_url");
+    const char *url = trello_callback_url(sb, call);
     h->callback_url = strdup(url ? url : "");
     if (!h->callback_url) {
         hook_free(h);

@@ -15,6 +15,10 @@ export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 bin=$prefix/bin/switchboard
 plugindir=$(pkg-config --variable=plugindir switchboard-sdk)
 test -f "$prefix/include/switchboard/plugin.h"
+# the packages' SDK version is the installed header's
+header_version=$(sed -n 's/^#define SB_SDK_VERSION "\(.*\)"$/\1/p' "$prefix/include/switchboard/plugin.h")
+test -n "$header_version"
+test "$(pkg-config --modversion switchboard-sdk)" = "$header_version"
 test -f "$plugindir/http.so"
 
 echo "== example with make + pkg-config"

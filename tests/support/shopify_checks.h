@@ -24,11 +24,16 @@
 struct standin;
 struct standin_request;
 struct standin_reply;
+struct json_object;
 
 /* What the check expects (borrowed by the stand-in while installed). */
 struct shopify_api {
     const char *access_token; /* NULL: any non-empty token */
     atomic_size_t refused;    /* requests the check answered itself */
+    /* webhook subscriptions made so far (the check's; release with
+     * shopify_api_release) */
+    struct json_object *subscriptions;
+    unsigned seq;
 };
 
 /* The check (arg: a struct shopify_api). */
@@ -37,6 +42,22 @@ bool shopify_check(void *arg, const struct standin_request *req, struct standin_
 
 /* Install the check on every method and path under /admin/api/. */
 void shopify_api_install(struct standin *s, struct shopify_api *api);
+
+/*
+ * Webhook subscriptions are kept and answered by the check itself (valid
+ * requests whose query names webhookSubscription...):
+ *   webhookSubscriptions: nodes {id topic endpoint{__typename callbackUrl}},
+ *   plus uri from API version 2025-10 (before it, a query naming `uri` is
+ *   a GraphQL error: the field does not exist);
+ *   webhookSubscriptionCreate($topic, $sub): topic a known enum value (else
+ *   a GraphQL error); $sub.callbackUrl (before 2025-10) or $sub.uri an
+ *   https address (else userErrors "Address protocol http:// is not
+ *   supported"); the same topic and address twice: "Address for this
+ *   topic has already been taken";
+ *   webhookSubscriptionDelete($id): userErrors when there is none.
+ * How many it holds, and releasing them: */
+size_t shopify_api_subscriptions(struct shopify_api *api);
+void shopify_api_release(struct shopify_api *api);
 
 /* A productCreate mutation refused by validation (HTTP 200). */
 #define SHOPIFY_USER_ERRORS_BODY                                                                   \

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,8 @@ struct stripe_mock {
     pthread_mutex_t lock;
     struct mock_script *scripts;
     struct kept *kept;
+    struct json_object *endpoints; /* webhook endpoints, with their secrets */
+    unsigned endpoint_seq;
 };
 
 /* --- small helpers ------------------------------------------------------------ */
@@ -373,11 +376,30 @@ static const struct pspec nothing[] = {
     {NULL, P_STRING, false, 0, NULL},
 };
 
+/* POST /v1/webhook_endpoints */
+static const struct pspec endpoint_create[] = {
+    {"api_version", P_STRING, false, 5000, NULL}, {"connect", P_BOOL, false, 0, NULL},
+    {"description", P_STRING, false, 5000, NULL}, {"enabled_events", P_LIST, true, 0, NULL},
+    {"expand", P_LIST, false, 0, NULL},           {"metadata", P_MAP, false, 0, NULL},
+    {"url", P_STRING, true, 5000, NULL},          {NULL, P_STRING, false, 0, NULL},
+};
+
+static const struct pspec endpoint_list[] = {
+    {"ending_before", P_STRING, false, 0, NULL},
+    {"expand", P_LIST, false, 0, NULL},
+    {"limit", P_INT, false, 0, NULL},
+    {"starting_after", P_STRING, false, 0, NULL},
+    {NULL, P_STRING, false, 0, NULL},
+};
+
 /* --- answers ----------------------------------------------------------------------- */
 
 struct answer_ctx {
     const char *id;             /* the {id} of the path, or NULL */
     struct json_object *params; /* assembled parameters */
+    struct stripe_mock *m;
+    int status;  /* an error answer instead: its status ... */
+    char *error; /* ... and message (owned) */
 };
 
 static struct json_object *param(const struct answer_ctx *c, const char *name)
@@ -448,24 +470,24 @@ static struct json_object *list_of(const char *object, const char *url, struct j
     return o;
 }
 
-static struct json_object *answer_customer(const struct answer_ctx *c)
+static struct json_object *answer_customer(struct answer_ctx *c)
 {
     return customer(c);
 }
 
-static struct json_object *answer_customer_list(const struct answer_ctx *c)
+static struct json_object *answer_customer_list(struct answer_ctx *c)
 {
-    struct answer_ctx one = {"cus_NffrFeUfNV2Hib", c->params};
+    struct answer_ctx one = {.id = "cus_NffrFeUfNV2Hib", .params = c->params, .m = c->m};
     return list_of("list", "/v1/customers", customer(&one));
 }
 
-static struct json_object *answer_customer_search(const struct answer_ctx *c)
+static struct json_object *answer_customer_search(struct answer_ctx *c)
 {
-    struct answer_ctx one = {"cus_NffrFeUfNV2Hib", c->params};
+    struct answer_ctx one = {.id = "cus_NffrFeUfNV2Hib", .params = c->params, .m = c->m};
     return list_of("search_result", "/v1/customers/search", customer(&one));
 }
 
-static struct json_object *answer_customer_deleted(const struct answer_ctx *c)
+static struct json_object *answer_customer_deleted(struct answer_ctx *c)
 {
     struct json_object *o = json_object_new_object();
     add(o, "id", json_object_new_string(c->id));
@@ -474,7 +496,7 @@ static struct json_object *answer_customer_deleted(const struct answer_ctx *c)
     return o;
 }
 
-static struct json_object *answer_refund(const struct answer_ctx *c)
+static struct json_object *answer_refund(struct answer_ctx *c)
 {
     struct json_object *o = json_object_new_object();
     add(o, "id", json_object_new_string(c->id ? c->id : "re_1Nispe2eZvKYlo2Cd31jOCgZ"));
@@ -506,7 +528,7 @@ static bool expanded(const struct answer_ctx *c, const char *what)
     return false;
 }
 
-static struct json_object *answer_session(const struct answer_ctx *c)
+static struct json_object *answer_session(struct answer_ctx *c)
 {
     struct json_object *o = json_object_new_object();
     add(o, "id", json_object_new_string(c->id));
@@ -552,7 +574,7 @@ static struct json_object *answer_session(const struct answer_ctx *c)
     return o;
 }
 
-static struct json_object *answer_payment_intent(const struct answer_ctx *c)
+static struct json_object *answer_payment_intent(struct answer_ctx *c)
 {
     struct json_object *o = json_object_new_object();
     add(o, "id", json_object_new_string(c->id));
@@ -569,7 +591,7 @@ static struct json_object *answer_payment_intent(const struct answer_ctx *c)
     return o;
 }
 
-static struct json_object *answer_charge(const struct answer_ctx *c)
+static struct json_object *answer_charge(struct answer_ctx *c)
 {
     struct json_object *o = json_object_new_object();
     add(o, "id", json_object_new_string(c->id));
@@ -584,11 +606,129 @@ static struct json_object *answer_charge(const struct answer_ctx *c)
     return o;
 }
 
+/* --- webhook endpoints: kept by the mock, the secret shown only once ------------- */
+
+/* "*" or an event type such as charge.succeeded (lower case, dots). */
+static bool valid_event_type(const char *s)
+{
+    if (strcmp(s, "*") == 0)
+        return true;
+    bool dot = false;
+    for (const char *p = s; *p; p++) {
+        if (*p == '.')
+            dot = p != s && p[1] && p[-1] != '.';
+        else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return false;
+    }
+    return dot;
+}
+
+static struct json_object *answer_endpoint_create(struct answer_ctx *c)
+{
+    const char *url = json_object_get_string(param(c, "url"));
+    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
+        c->status = 400;
+        c->error = testkit_fmt("Invalid URL: %s", url);
+        return NULL;
+    }
+    struct json_object *events = param(c, "enabled_events");
+    for (size_t i = 0; i < json_object_array_length(events); i++) {
+        const char *e = json_object_get_string(json_object_array_get_idx(events, i));
+        if (!valid_event_type(e)) {
+            c->status = 400;
+            c->error = testkit_fmt("Invalid enabled_events[%zu]: must be one of the allowed "
+                                   "values, not '%s'",
+                                   i, e);
+            return NULL;
+        }
+    }
+    struct json_object *o = json_object_new_object();
+    pthread_mutex_lock(&c->m->lock);
+    unsigned seq = ++c->m->endpoint_seq;
+    char id[40], secret[48];
+    snprintf(id, sizeof(id), "we_1Mr5jULkdIwHu7ix%06u", seq);
+    snprintf(secret, sizeof(secret), "whsec_wRNftLajMZNeslQOP6vEPm4iVx%06u", seq);
+    add(o, "id", json_object_new_string(id));
+    add(o, "object", json_object_new_string("webhook_endpoint"));
+    add(o, "api_version", reflect(c, "api_version", NULL));
+    add(o, "application", NULL);
+    add(o, "created", json_object_new_int64(1680122196));
+    add(o, "description", reflect(c, "description", NULL));
+    add(o, "enabled_events", json_object_get(events));
+    add(o, "livemode", json_object_new_boolean(0));
+    add(o, "metadata", reflect_map(c, "metadata"));
+    add(o, "secret", json_object_new_string(secret));
+    add(o, "status", json_object_new_string("enabled"));
+    add(o, "url", json_object_new_string(url));
+    json_object_array_add(c->m->endpoints, json_object_get(o));
+    pthread_mutex_unlock(&c->m->lock);
+    return o;
+}
+
+/* An endpoint as listed: everything but the secret. */
+static struct json_object *endpoint_listed(struct json_object *e)
+{
+    struct json_object *copy = NULL;
+    json_object_deep_copy(e, &copy, NULL);
+    json_object_object_del(copy, "secret");
+    return copy;
+}
+
+static struct json_object *answer_endpoint_list(struct answer_ctx *c)
+{
+    struct json_object *o = json_object_new_object(), *data = json_object_new_array();
+    pthread_mutex_lock(&c->m->lock);
+    for (size_t i = 0; i < json_object_array_length(c->m->endpoints); i++)
+        json_object_array_add(data, endpoint_listed(json_object_array_get_idx(c->m->endpoints, i)));
+    pthread_mutex_unlock(&c->m->lock);
+    add(o, "object", json_object_new_string("list"));
+    add(o, "data", data);
+    add(o, "has_more", json_object_new_boolean(0));
+    add(o, "url", json_object_new_string("/v1/webhook_endpoints"));
+    return o;
+}
+
+static struct json_object *answer_endpoint_delete(struct answer_ctx *c)
+{
+    bool found = false;
+    pthread_mutex_lock(&c->m->lock);
+    struct json_object *kept = json_object_new_array();
+    for (size_t i = 0; i < json_object_array_length(c->m->endpoints); i++) {
+        struct json_object *e = json_object_array_get_idx(c->m->endpoints, i), *id;
+        json_object_object_get_ex(e, "id", &id);
+        if (strcmp(json_object_get_string(id), c->id) == 0)
+            found = true;
+        else
+            json_object_array_add(kept, json_object_get(e));
+    }
+    json_object_put(c->m->endpoints);
+    c->m->endpoints = kept;
+    pthread_mutex_unlock(&c->m->lock);
+    if (!found) {
+        c->status = 404;
+        c->error = testkit_fmt("No such webhook endpoint: '%s'", c->id);
+        return NULL;
+    }
+    struct json_object *o = json_object_new_object();
+    add(o, "id", json_object_new_string(c->id));
+    add(o, "object", json_object_new_string("webhook_endpoint"));
+    add(o, "deleted", json_object_new_boolean(1));
+    return o;
+}
+
+size_t stripe_checks_endpoints(struct stripe_mock *m)
+{
+    pthread_mutex_lock(&m->lock);
+    size_t n = json_object_array_length(m->endpoints);
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+
 struct route {
     const char *method;
     const char *pattern; /* "{id}" matches one path segment */
     const struct pspec *params;
-    struct json_object *(*answer)(const struct answer_ctx *c);
+    struct json_object *(*answer)(struct answer_ctx *c);
 };
 
 /* Static paths first, as stripe-mock prefers them (/v1/customers/search
@@ -605,6 +745,9 @@ static const struct route routes[] = {
     {"GET", "/v1/checkout/sessions/{id}", expand_only, answer_session},
     {"GET", "/v1/payment_intents/{id}", payment_intent_get, answer_payment_intent},
     {"GET", "/v1/charges/{id}", expand_only, answer_charge},
+    {"POST", "/v1/webhook_endpoints", endpoint_create, answer_endpoint_create},
+    {"GET", "/v1/webhook_endpoints", endpoint_list, answer_endpoint_list},
+    {"DELETE", "/v1/webhook_endpoints/{id}", nothing, answer_endpoint_delete},
 };
 
 /* Match a path against a pattern; *id gets the {id} segment (decoded,
@@ -892,11 +1035,17 @@ static bool stripe_check(void *arg, const struct standin_request *req, struct st
         answered = true;
     }
     if (!answered) {
-        struct answer_ctx ctx = {id, params};
+        struct answer_ctx ctx = {.id = id, .params = params, .m = m};
         struct json_object *obj = route->answer(&ctx);
-        const char *text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-                                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
-        *reply = (struct standin_reply){200, "application/json", keep(m, dupstr(text)), headers, 0};
+        if (ctx.error) {
+            answer_error(m, reply, ctx.status, headers, ctx.error);
+            free(ctx.error);
+        } else {
+            const char *text = json_object_to_json_string_ext(
+                obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+            *reply =
+                (struct standin_reply){200, "application/json", keep(m, dupstr(text)), headers, 0};
+        }
         json_object_put(obj);
     }
     free(msg);
@@ -913,6 +1062,7 @@ struct stripe_mock *stripe_checks_install(struct standin *s)
     if (!m)
         return NULL;
     pthread_mutex_init(&m->lock, NULL);
+    m->endpoints = json_object_new_array();
     standin_check(s, "*", "/v1/*", stripe_check, m);
     return m;
 }
@@ -945,6 +1095,7 @@ void stripe_checks_free(struct stripe_mock *m)
         free(m->kept);
         m->kept = next;
     }
+    json_object_put(m->endpoints);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }

@@ -53,6 +53,16 @@ void stripe_checks_free(struct stripe_mock *m);
 void stripe_checks_script(struct stripe_mock *m, const char *method, const char *path,
                           const struct standin_reply *replies, size_t n);
 
+/* Webhook endpoints are kept (stripe-mock is stateless; switchboard hooks
+ * needs list and delete to see what create made): POST
+ * /v1/webhook_endpoints (url an http(s) URL, enabled_events[] of "*" or
+ * event types, both required) answers with the endpoint and its `secret`
+ * (whsec_wRNftLajMZNeslQOP6vEPm4iVx<6-digit sequence>), which GET
+ * /v1/webhook_endpoints never shows; DELETE /v1/webhook_endpoints/{id} of
+ * an unknown id is 404 "No such webhook endpoint: 'we_...'". How many
+ * endpoints it holds: */
+size_t stripe_checks_endpoints(struct stripe_mock *m);
+
 /* Whether an Authorization header value passes stripe-mock's key check. */
 int stripe_checks_auth_ok(const char *authorization);
 

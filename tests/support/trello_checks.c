@@ -10,16 +10,24 @@
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "standin.h"
 
 #define MAX_FAULTS 16
+#define MAX_WEBHOOKS 16
 
 struct trello_fault {
     int status;
     char *content_type;
     char *body;
+};
+
+/* A webhook Trello keeps (owned by the token that created it). */
+struct trello_webhook {
+    char id[25];
+    char *callback_url, *id_model, *description;
 };
 
 struct trello_api {
@@ -28,6 +36,8 @@ struct trello_api {
     struct trello_fault faults[MAX_FAULTS];
     size_t n_faults;
     size_t created, refused;
+    struct trello_webhook webhooks[MAX_WEBHOOKS];
+    size_t n_webhooks, webhook_seq;
 };
 
 static char *tc_strdup(const char *s)
@@ -287,6 +297,147 @@ static struct json_object *card_answer(struct json_object *body, const char *id_
     return card;
 }
 
+/* --- webhooks (connectors.md 4.1) --------------------------------------------------- */
+
+static struct json_object *webhook_json(const struct trello_webhook *w)
+{
+    struct json_object *o = json_object_new_object();
+    add_str(o, "id", w->id);
+    add_str(o, "description", w->description);
+    add_str(o, "idModel", w->id_model);
+    add_str(o, "callbackURL", w->callback_url);
+    json_object_object_add(o, "active", json_object_new_boolean(1));
+    json_object_object_add(o, "consecutiveFailures", json_object_new_int(0));
+    json_object_object_add(o, "firstConsecutiveFailDate", NULL);
+    return o;
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+    (void)p;
+    (void)arg;
+    return size * n;
+}
+
+/* Trello's check before it creates a webhook: HEAD callbackURL must answer
+ * 200. The status it got (0: no answer). */
+static long head_status(const char *url)
+{
+    CURL *h = curl_easy_init();
+    if (!h)
+        return 0;
+    long status = 0;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    if (curl_easy_perform(h) == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(h);
+    return status;
+}
+
+static bool http_url(const char *s)
+{
+    return s && (strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0) &&
+           !strpbrk(s, " \t\r\n");
+}
+
+/*
+ * POST /1/webhooks, GET /1/tokens/{token}/webhooks, DELETE /1/webhooks/{id}
+ * (the caller checked the credentials). True when it answered; false lets
+ * the script answer (other routes).
+ */
+static bool webhook_route(struct trello_api *t, const struct standin_request *req,
+                          struct json_object *body, struct standin_reply *reply, char *buf,
+                          size_t buflen)
+{
+    if (strcmp(req->method, "POST") == 0 && strcmp(req->path, "/1/webhooks") == 0) {
+        struct json_object *v;
+        const char *url = NULL, *model = NULL, *desc = "";
+        if (body && json_object_object_get_ex(body, "callbackURL", &v) &&
+            json_object_is_type(v, json_type_string))
+            url = json_object_get_string(v);
+        if (body && json_object_object_get_ex(body, "idModel", &v) &&
+            json_object_is_type(v, json_type_string))
+            model = json_object_get_string(v);
+        if (body && json_object_object_get_ex(body, "description", &v))
+            desc = json_object_get_string(v);
+        if (!http_url(url))
+            return !refuse(t, reply, 400, "invalid value for callbackURL");
+        if (!is_hex_id(model))
+            return !refuse(t, reply, 400, "invalid value for idModel");
+        pthread_mutex_lock(&t->lock);
+        bool dup = false;
+        for (size_t i = 0; i < t->n_webhooks; i++)
+            dup |= strcmp(t->webhooks[i].callback_url, url) == 0 &&
+                   strcmp(t->webhooks[i].id_model, model) == 0;
+        pthread_mutex_unlock(&t->lock);
+        if (dup)
+            return !refuse(t, reply, 400,
+                           "A webhook with that callback, model, and token already exists");
+        long head = head_status(url);
+        if (head != 200) {
+            snprintf(buf, buflen, "URL (%s) did not return 200 status code, got %ld", url, head);
+            return !refuse(t, reply, 400, buf);
+        }
+        pthread_mutex_lock(&t->lock);
+        if (t->n_webhooks == MAX_WEBHOOKS) {
+            pthread_mutex_unlock(&t->lock);
+            return !refuse(t, reply, 400, "too many webhooks");
+        }
+        struct trello_webhook *w = &t->webhooks[t->n_webhooks++];
+        snprintf(w->id, sizeof(w->id), "5f0c%020zx", ++t->webhook_seq);
+        w->callback_url = tc_strdup(url);
+        w->id_model = tc_strdup(model);
+        w->description = tc_strdup(desc);
+        struct json_object *answer = webhook_json(w);
+        pthread_mutex_unlock(&t->lock);
+        return !answer_json(reply, answer, buf, buflen);
+    }
+    if (strcmp(req->method, "GET") == 0 && strncmp(req->path, "/1/tokens/", 10) == 0) {
+        const char *tok = req->path + 10;
+        size_t n = strcspn(tok, "/");
+        if (strcmp(tok + n, "/webhooks") != 0)
+            return false;
+        if (n != strlen(t->token) || strncmp(tok, t->token, n) != 0)
+            return !refuse(t, reply, 401, "invalid token");
+        struct json_object *list = json_object_new_array();
+        pthread_mutex_lock(&t->lock);
+        for (size_t i = 0; i < t->n_webhooks; i++)
+            json_object_array_add(list, webhook_json(&t->webhooks[i]));
+        pthread_mutex_unlock(&t->lock);
+        return !answer_json(reply, list, buf, buflen);
+    }
+    if (strcmp(req->method, "DELETE") == 0 && strncmp(req->path, "/1/webhooks/", 12) == 0) {
+        const char *id = req->path + 12;
+        pthread_mutex_lock(&t->lock);
+        size_t i = 0;
+        while (i < t->n_webhooks && strcmp(t->webhooks[i].id, id) != 0)
+            i++;
+        bool found = i < t->n_webhooks;
+        if (found) {
+            free(t->webhooks[i].callback_url);
+            free(t->webhooks[i].id_model);
+            free(t->webhooks[i].description);
+            t->webhooks[i] = t->webhooks[--t->n_webhooks];
+        }
+        pthread_mutex_unlock(&t->lock);
+        if (!found)
+            return !refuse(t, reply, 404, "The requested resource was not found.");
+        return !answer_json(reply, json_tokener_parse("{\"_value\": null}"), buf, buflen);
+    }
+    return false;
+}
+
+size_t trello_api_webhooks(struct trello_api *t)
+{
+    pthread_mutex_lock(&t->lock);
+    size_t n = t->n_webhooks;
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
 /* The check on every /1/ route (arg: the struct trello_api). */
 static bool trello_check(void *arg, const struct standin_request *req, struct standin_reply *reply,
                          char *buf, size_t buflen)
@@ -316,6 +467,11 @@ static bool trello_check(void *arg, const struct standin_request *req, struct st
             json_object_put(body);
             return refuse(t, reply, 400, "invalid JSON");
         }
+    }
+    if (strncmp(req->path, "/1/webhooks", 11) == 0 || strncmp(req->path, "/1/tokens/", 10) == 0) {
+        bool answered = webhook_route(t, req, body, reply, buf, buflen);
+        json_object_put(body);
+        return !answered;
     }
     /* which route: /1/cards, /1/cards/{card}, /1/cards/{card}/actions/comments */
     enum { OTHER, CREATE, UPDATE, COMMENT } route = OTHER;
@@ -422,6 +578,11 @@ void trello_api_free(struct trello_api *t)
     for (size_t i = 0; i < t->n_faults; i++) {
         free(t->faults[i].body);
         free(t->faults[i].content_type);
+    }
+    for (size_t i = 0; i < t->n_webhooks; i++) {
+        free(t->webhooks[i].callback_url);
+        free(t->webhooks[i].id_model);
+        free(t->webhooks[i].description);
     }
     pthread_mutex_destroy(&t->lock);
     free(t->key);

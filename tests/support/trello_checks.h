@@ -53,6 +53,16 @@ void trello_api_free(struct trello_api *t);
 void trello_api_fail_next(struct trello_api *t, int status, const char *content_type,
                           const char *body);
 
+/* Webhooks (connectors.md 4.1), kept per stand-in for the one token:
+ *   POST /1/webhooks {callbackURL, idModel (24-hex), description}: first a
+ *   HEAD to callbackURL, which must answer 200 (else 400 "URL (...) did not
+ *   return 200 status code, got N"); the same callback and model twice is
+ *   400 "A webhook with that callback, model, and token already exists";
+ *   GET /1/tokens/{token}/webhooks (the token in the path must be the
+ *   one of the Authorization header); DELETE /1/webhooks/{id} (404 when
+ *   unknown). How many it holds: */
+size_t trello_api_webhooks(struct trello_api *t);
+
 /* Requests answered with a card or comment (created), and requests refused
  * by a check (faults not counted). */
 size_t trello_api_created(struct trello_api *t);

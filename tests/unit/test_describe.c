@@ -105,6 +105,42 @@ static void test_webhook_schema_and_secret(void **state)
     json_object_put(o);
 }
 
+/* SDK 1.1: a trigger's sign names and options, and its hooks commands. */
+static void test_sign_and_hooks(void **state)
+{
+    (void)state;
+    struct json_object *o = describe_json("http.webhook");
+    struct json_object *sign = get(o, "sign"), *names = get(sign, "names");
+    assert_int_equal(json_object_array_length(names), 2);
+    assert_string_equal(json_object_get_string(json_object_array_get_idx(names, 0)),
+                        "http.webhook");
+    assert_string_equal(json_object_get_string(json_object_array_get_idx(names, 1)), "standard");
+    param(get(sign, "options"), "id");
+    assert_int_equal(json_object_array_length(get(o, "hooks")), 0);
+    /* the core's public_url is a key of every HTTP trigger */
+    assert_true(json_object_get_boolean(get(param(get(o, "params"), "public_url"), "core")));
+    json_object_put(o);
+    o = describe_json("stripe.webhook");
+    struct json_object *hooks = get(o, "hooks");
+    assert_int_equal(json_object_array_length(hooks), 3);
+    assert_string_equal(json_object_get_string(json_object_array_get_idx(hooks, 0)), "register");
+    json_object_put(o);
+    /* a trigger that does not sign has no "sign" */
+    o = describe_json("stripe.events");
+    assert_false(json_object_object_get_ex(o, "sign", NULL));
+    json_object_put(o);
+    /* and the text form says how to call both */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(describe_name(&set, "shopify.webhook", false, f), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "sign: switchboard sign shopify.webhook --secret S"));
+    assert_non_null(strstr(buf, "sign options:"));
+    assert_non_null(strstr(buf, "hooks: switchboard hooks register|list|unregister WORKFLOW"));
+    free(buf);
+}
+
 static void test_unknown_name(void **state)
 {
     (void)state;
@@ -132,6 +168,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http_request_schema),
         cmocka_unit_test(test_webhook_schema_and_secret),
+        cmocka_unit_test(test_sign_and_hooks),
         cmocka_unit_test(test_unknown_name),
         cmocka_unit_test(test_plugins_list),
     };

@@ -226,7 +226,8 @@ static void test_config(void **state)
     (void)state;
     expect_load_error(NULL, NULL, "events = orders/create", NULL, "secret",
                       "missing required parameter");
-    expect_load_error(NULL, SECRET, "shop = my-store", NULL, "shop", "unknown parameter");
+    expect_load_error(NULL, SECRET, "shop_domain = my-store", NULL, "shop_domain",
+                      "unknown parameter");
 }
 
 int main(void)

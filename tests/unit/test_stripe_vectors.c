@@ -381,8 +381,10 @@ static void test_bodies_after_verification(void **state)
 static void test_config(void **state)
 {
     (void)state;
-    /* the secret is required, and must be a reference */
-    expect_load_error(NULL, NULL, NULL, NULL, "secret", "missing required parameter");
+    /* a secret, or an api_key to register the endpoint and keep its secret;
+     * and it must be a reference */
+    expect_load_error(NULL, NULL, NULL, NULL, "secret",
+                      "set secret (the endpoint's signing secret, whsec_...), or api_key");
     expect_load_error(NULL, NULL, "secret = whsec_literal", NULL, "secret", "must be a reference");
     struct hook h;
     /* the default tolerance is 300 s */

@@ -259,9 +259,9 @@ static void test_malformed(void **state)
 static void test_config(void **state)
 {
     (void)state;
-    /* callback_url is required, and must be a URL */
+    /* the callback URL must be known (callback_url, or a public URL), and a URL */
     expect_load_error(NULL, V1_SECRET, "events = createCard", NULL, "callback_url",
-                      "missing required parameter");
+                      "Trello signs the callback URL, so it must be known");
     expect_load_error(NULL, V1_SECRET, "callback_url = example.com/hooks", NULL, "callback_url",
                       "not an http(s) URL");
     /* the secret is required and must be a reference */
@@ -269,6 +269,29 @@ static void test_config(void **state)
                       "missing required parameter");
     expect_load_error(NULL, NULL, "callback_url = " V1_URL "\nsecret = literal", NULL, "secret",
                       "reference");
+}
+
+/* Without callback_url, Trello signs the trigger's public URL (its own
+ * public_url here; [server] public_url + /hooks/<path> otherwise). */
+static void test_public_url_is_the_callback(void **state)
+{
+    (void)state;
+    struct hook h;
+    hook_open(&h, V1_SECRET, "public_url = " V1_URL);
+    struct req r;
+    trello_request(&r, V1_BODY, V1_SIG);
+    struct receive_result rx;
+    expect_event(&h, &r, &rx);
+    receive_result_release(&rx);
+    hook_close(&h);
+    /* callback_url wins over it */
+    hook_open(&h, V1_SECRET, "public_url = " V1_URL "/other\ncallback_url = " V1_URL);
+    expect_event(&h, &r, &rx);
+    receive_result_release(&rx);
+    hook_close(&h);
+    hook_open(&h, V1_SECRET, "public_url = " V1_URL "/other");
+    expect_rejected(&h, &r, 401, "invalid signature");
+    hook_close(&h);
 }
 
 int main(void)
@@ -281,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_rotation),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_config),
+        cmocka_unit_test(test_public_url_is_the_callback),
     };
     return cmocka_run_group_tests(tests, group_setup, trigger_harness_teardown);
 }

@@ -430,7 +430,8 @@ struct sb_hook_target {
     uint32_t size;        /* sizeof(struct sb_hook_target) in this core */
     const char *url;      /* the URL the provider must call: the trigger's
                              public_url, else [server] public_url +
-                             /hooks/<path> (what sb->public_url gives) */
+                             /hooks/<path> (what sb->public_url gives);
+                             NULL when neither is configured */
     const char *workflow; /* the workflow's name, for descriptions */
 };
 
