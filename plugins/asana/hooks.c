@@ -96,10 +96,22 @@ static enum sb_status need(const struct sb_host *sb, struct sb_call *call, const
     return sb->fail(call, "asana.webhook needs %s for switchboard hooks: %s", param, why);
 }
 
+/* The URL Asana must call, or a sentence saying how to give it. */
+static enum sb_status need_url(const struct sb_host *sb, struct sb_call *call,
+                               const struct sb_hook_target *target)
+{
+    if (target->url && *target->url)
+        return SB_OK;
+    return sb->fail(call, "asana.webhook needs the URL Asana calls: set [server] public_url, or "
+                          "public_url in the [trigger]");
+}
+
 enum sb_status asana_register_hook(const struct sb_host *sb, struct sb_call *call,
                                    const struct sb_hook_target *target)
 {
-    enum sb_status st = need(sb, call, "token", "a personal access token");
+    enum sb_status st = need_url(sb, call, target);
+    if (st == SB_OK)
+        st = need(sb, call, "token", "a personal access token");
     if (st == SB_OK)
         st = need(sb, call, "resource", "the gid of the project (or task) to watch");
     if (st != SB_OK)
@@ -170,7 +182,9 @@ static enum sb_status find_hooks(const struct sb_host *sb, struct sb_call *call,
     *rows = json_object_new_array();
     if (!*rows)
         return sb->fail(call, "out of memory");
-    enum sb_status st = need(sb, call, "token", "a personal access token");
+    enum sb_status st = need_url(sb, call, target);
+    if (st == SB_OK)
+        st = need(sb, call, "token", "a personal access token");
     if (st != SB_OK)
         return st;
     const char *workspace = sb->param_string(call, "workspace");

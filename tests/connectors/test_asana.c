@@ -7,7 +7,10 @@
  * refused task is dead after one attempt; a burst on 20 workers never has
  * more than 15 writes in flight; the webhook handshake answered and the
  * secret kept across a restart; signed deliveries run, the heartbeat does
- * not, a second handshake is refused; dry runs mask the token. */
+ * not, a second handshake is refused; `switchboard hooks register|list|
+ * unregister` makes the webhook once (its handshake may replace a stored
+ * secret, nobody else's may), finds it and deletes it; dry runs mask the
+ * token. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -254,6 +257,118 @@ static void test_webhook_handshake_and_deliveries(void **state)
     assert_true(wait_status("inbox", "succeeded", 2));
 }
 
+/* `switchboard hooks ACTION registered`: must exit 0; its stdout (caller
+ * frees). */
+static char *hooks_ok(const char *action)
+{
+    char *out = NULL, *err = NULL;
+    int rc = sbp_cli(&proc, env, &out, &err, "hooks", action, "registered", NULL);
+    if (rc != 0)
+        fail_msg("switchboard hooks %s exited %d: %s", action, rc, err);
+    free(err);
+    return out;
+}
+
+/* The webhook id in a hooks line "<verb> <id> <url> ..." into gid. */
+static void line_gid(const char *out, const char *verb, char *gid, size_t len)
+{
+    const char *p = strstr(out, verb);
+    assert_non_null(p);
+    p += strlen(verb) + 1;
+    snprintf(gid, len, "%.*s", (int)strcspn(p, " \n"), p);
+}
+
+static void test_hooks_register_list_unregister(void **state)
+{
+    (void)state;
+    /* a workflow that knows what to register: its URL is the engine's */
+    sbp_write_workflowf(&proc, "registered",
+                        "[trigger]\nuse = asana.webhook\npath = asana-reg\n"
+                        "public_url = %s/hooks/asana-reg\ntoken = ${env:SB_TEST_ASANA_TOKEN}\n"
+                        "resource = " ASANA_PROJECT "\nworkspace = " ASANA_WORKSPACE "\n"
+                        "api_base = %s/api/1.0\nevents = task.added\n\n"
+                        "[step log]\nuse = log.write\nmessage = registered task "
+                        "{{ event.resource.gid }}\n",
+                        proc.base_url, standin_url(api));
+    /* the engine reloads it: wait until the path is served */
+    const char *h[] = {"Content-Type: application/json", NULL};
+    long status = 0;
+    for (int i = 0; i < 100 && status != 401; i++) {
+        status = sbp_hook_request(&proc, "POST", "asana-reg", h, "{}", NULL);
+        if (status != 401)
+            testkit_sleep_ms(100);
+    }
+    assert_int_equal(status, 401);
+    size_t hooks_before = asana_api_webhooks(asana);
+
+    char *out = hooks_ok("list");
+    assert_non_null(strstr(out, "no webhook at the provider calls"));
+    free(out);
+    /* register: Asana's handshake reaches the engine while the call is open */
+    out = hooks_ok("register");
+    char gid[64], url[300];
+    snprintf(url, sizeof(url), "%s/hooks/asana-reg", proc.base_url);
+    assert_non_null(strstr(out, url));
+    assert_non_null(strstr(out, "resource=" ASANA_PROJECT));
+    line_gid(out, "registered", gid, sizeof(gid));
+    free(out);
+    assert_int_equal(asana_api_webhooks(asana), hooks_before + 1);
+    assert_int_equal(asana_api_deliver(asana, TASK_ADDED("1300000000000091")), 200);
+    assert_true(wait_status("registered", "succeeded", 1));
+    assert_true(sbp_log_contains(&proc, "registered task 1300000000000091"));
+    /* twice makes one */
+    out = hooks_ok("register");
+    assert_non_null(strstr(out, "already registered"));
+    free(out);
+    assert_int_equal(asana_api_webhooks(asana), hooks_before + 1);
+    /* someone else's handshake on this path: refused */
+    char body[400], api_url[300], auth[200];
+    snprintf(api_url, sizeof(api_url), "%s/api/1.0/webhooks", standin_url(api));
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", TOKEN);
+    snprintf(body, sizeof(body),
+             "{\"data\": {\"resource\": \"" ASANA_PROJECT "\", \"target\": \"%s\"}}", url);
+    const char *ah[] = {auth, "Content-Type: application/json", NULL};
+    struct http_reply r;
+    assert_int_equal(http_do("POST", api_url, ah, body, strlen(body), 20000, &r), 0);
+    assert_int_equal(r.status, 400);
+    http_reply_free(&r);
+
+    /* the webhook vanished at Asana (deleted in its UI): register makes a
+     * new one, and its handshake may replace the stored secret */
+    char del[400];
+    snprintf(del, sizeof(del), "%s/%s", api_url, gid);
+    assert_int_equal(http_do("DELETE", del, ah, NULL, 0, 10000, &r), 0);
+    assert_int_equal(r.status, 200);
+    http_reply_free(&r);
+    out = hooks_ok("register");
+    char gid2[64];
+    line_gid(out, "registered", gid2, sizeof(gid2));
+    assert_string_not_equal(gid, gid2);
+    free(out);
+    assert_true(sbp_log_contains(&proc, "Asana handshake: replaced the webhook secret"));
+    /* deliveries signed with the new secret verify */
+    assert_int_equal(asana_api_deliver(asana, TASK_ADDED("1300000000000092")), 200);
+    assert_true(wait_status("registered", "succeeded", 2));
+
+    /* list (by workspace) shows it; unregister deletes it */
+    out = hooks_ok("list");
+    assert_non_null(strstr(out, gid2));
+    free(out);
+    out = hooks_ok("unregister");
+    assert_non_null(strstr(out, "deleted"));
+    assert_non_null(strstr(out, gid2));
+    free(out);
+    assert_int_equal(asana_api_webhooks(asana), hooks_before);
+    out = hooks_ok("list");
+    assert_non_null(strstr(out, "no webhook at the provider calls"));
+    free(out);
+    /* the token and the secrets never reach the output or the log */
+    char secret[80];
+    assert_true(asana_api_last_secret(asana, secret, sizeof(secret)));
+    assert_false(sbp_log_contains(&proc, secret));
+    assert_false(sbp_log_contains(&proc, TOKEN));
+}
+
 static void test_dry_run_masks_token(void **state)
 {
     (void)state;
@@ -285,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_rate_limit_and_refusal),
         cmocka_unit_test(test_write_concurrency_limit),
         cmocka_unit_test(test_webhook_handshake_and_deliveries),
+        cmocka_unit_test(test_hooks_register_list_unregister),
         cmocka_unit_test(test_dry_run_masks_token),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
