@@ -247,6 +247,10 @@ void receive_result_release(struct receive_result *rx)
     free(rx->events);
     free(rx->content_type);
     free(rx->body);
+    for (size_t i = 0; i < rx->n_headers; i++) {
+        free(rx->headers[i].name);
+        free(rx->headers[i].value);
+    }
     memset(rx, 0, sizeof(*rx));
 }
 
@@ -625,6 +629,45 @@ static void host_token_invalidate(struct sb_call *call, const char *key, const c
         token_cache_invalidate(call->plugin->tokens, key, value);
 }
 
+/* An HTTP token (RFC 9110): what a header name may be made of. */
+static bool is_token(const char *s)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    if (!*s)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p && strchr(extra, *p))))
+            return false;
+    return true;
+}
+
+static enum sb_status host_respond_header(struct sb_call *call, const char *name, const char *value)
+{
+    /* what send_answer and libmicrohttpd set: a plugin must not contradict them */
+    static const char *const reserved[] = {
+        "content-type", "content-length",    "cache-control", "allow", "connection",
+        "date",         "transfer-encoding", "server",        NULL};
+    if (call->kind != CALL_RECEIVE || !call->rx)
+        return host_fail(call, "respond_header is only available in receive");
+    struct receive_result *rx = call->rx;
+    if (!name || !value || !is_token(name))
+        return host_fail(call, "respond_header: '%s' is not a header name", name ? name : "");
+    for (size_t i = 0; reserved[i]; i++)
+        if (strcasecmp(name, reserved[i]) == 0)
+            return host_fail(call, "respond_header: the core sets %s itself", name);
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return host_fail(call, "respond_header: the value of %s holds a control character",
+                             name);
+    if (rx->n_headers >= RECEIVE_MAX_HEADERS)
+        return host_fail(call, "respond_header: more than %d headers", RECEIVE_MAX_HEADERS);
+    rx->headers[rx->n_headers].name = xstrdup(name);
+    rx->headers[rx->n_headers].value = xstrdup(value);
+    rx->n_headers++;
+    return SB_OK;
+}
+
 const struct sb_host core_host = {
     .size = sizeof(struct sb_host),
     .abi_major = SB_ABI_MAJOR,
@@ -675,4 +718,5 @@ const struct sb_host core_host = {
     .token_get = host_token_get,
     .token_set = host_token_set,
     .token_invalidate = host_token_invalidate,
+    .respond_header = host_respond_header,
 };

@@ -34,8 +34,10 @@ enum call_kind {
 };
 
 /* Where receive's answer and events go (filled by emit/respond/reject).
- * At most RECEIVE_MAX_EVENTS events per request. */
+ * At most RECEIVE_MAX_EVENTS events per request, and RECEIVE_MAX_HEADERS
+ * headers added with respond_header. */
 #define RECEIVE_MAX_EVENTS 100
+#define RECEIVE_MAX_HEADERS 8
 struct receive_result {
     struct sb_event_rec {
         char *id;
@@ -56,6 +58,12 @@ struct receive_result {
     char *body;         /* respond body, or reject reason */
     size_t body_len;
     bool rejected;
+    /* respond_header: added to the answer unless it is a rejection */
+    struct sb_header_rec {
+        char *name;
+        char *value;
+    } headers[RECEIVE_MAX_HEADERS];
+    size_t n_headers;
 };
 
 /* Hooks the engine plugs into a call so plugin code can reach the store,

@@ -109,6 +109,27 @@ static void add_json_text(struct strbuf *sb, const char *text)
     strbuf_release(&esc);
 }
 
+/* The answer a trigger gave: respond's status and body, or `body` (the
+ * core's own) when it gave none, with the headers of respond_header. */
+static enum MHD_Result send_trigger_answer(struct request *r, int status, const char *ctype,
+                                           const char *body, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", ctype ? ctype : "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    for (size_t i = 0; i < r->rx.n_headers; i++)
+        MHD_add_response_header(resp, r->rx.headers[i].name, r->rx.headers[i].value);
+    enum MHD_Result rc = MHD_queue_response(r->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    atomic_fetch_add(&r->in->requests, 1);
+    if (status >= 100 && status < 600)
+        atomic_fetch_add(&r->in->by_class[status / 100], 1);
+    return rc;
+}
+
 /* {"error": "..."}: short, and never holds a secret (redacted anyway). */
 static enum MHD_Result send_error(struct MHD_Connection *conn, struct ingress *in, int status,
                                   const char *msg, const char *allow)
@@ -368,8 +389,7 @@ static enum MHD_Result answer_stored(struct request *r)
         return send_error(r->conn, in, 503, "store unavailable; retry later", NULL);
     }
     if (r->rx.status && !r->rx.rejected)
-        return send_answer(r->conn, in, r->rx.status, r->rx.content_type, r->rx.body,
-                           r->rx.body_len, NULL);
+        return send_trigger_answer(r, r->rx.status, r->rx.content_type, r->rx.body, r->rx.body_len);
     struct strbuf sb = STRBUF_INIT;
     const char *id = r->events[0].append.event_id;
     strbuf_addf(&sb, "{\"status\": \"%s\", \"id\": \"", stored ? "accepted" : "duplicate");
@@ -380,7 +400,7 @@ static enum MHD_Result answer_stored(struct request *r)
     strbuf_addstr(&sb, "}\n");
     log_write(SB_LOG_DEBUG, "ingress", "/hooks/%s: event %s %s, %zu run(s)", r->route->path, id,
               stored ? "stored" : "duplicate", runs);
-    enum MHD_Result rc = send_answer(r->conn, in, 200, "application/json", sb.buf, sb.len, NULL);
+    enum MHD_Result rc = send_trigger_answer(r, 200, "application/json", sb.buf, sb.len);
     strbuf_release(&sb);
     return rc;
 }
@@ -500,10 +520,9 @@ static enum MHD_Result handle_hook(struct request *r, const char *method, const 
     if (r->rx.n_events == 0) {
         /* a handshake (respond without an event), or nothing to do */
         if (r->rx.status)
-            return send_answer(r->conn, in, r->rx.status, r->rx.content_type, r->rx.body,
-                               r->rx.body_len, NULL);
-        return send_answer(r->conn, in, 200, "application/json", "{\"status\": \"ignored\"}\n", 22,
-                           NULL);
+            return send_trigger_answer(r, r->rx.status, r->rx.content_type, r->rx.body,
+                                       r->rx.body_len);
+        return send_trigger_answer(r, 200, "application/json", "{\"status\": \"ignored\"}\n", 22);
     }
     r->events = xcalloc(r->rx.n_events, sizeof(*r->events));
     if (prepare_payloads(r) < 0)

@@ -62,7 +62,7 @@ static_assert(sizeof(struct sb_header) == 16 && sizeof(struct sb_bytes) == 16, "
 /* SDK 1.1: */
 static_assert(SB_ABI_MINOR == 1, "a new minor: pin its sizes here, keep the ones above");
 static_assert(sizeof(struct sb_trigger) == 152, "SDK 1.1 struct sb_trigger");
-static_assert(sizeof(struct sb_host) == 376, "SDK 1.1 struct sb_host");
+static_assert(sizeof(struct sb_host) == 384, "SDK 1.1 struct sb_host");
 static_assert(sizeof(struct sb_sign_request) == 40, "SDK 1.1 struct sb_sign_request");
 static_assert(sizeof(struct sb_hook_target) == 24, "SDK 1.1 struct sb_hook_target");
 #endif

@@ -84,6 +84,36 @@ X-Shopify-Event-Id: 98880550-7158-44d4-b7cd-2c97c8a091b5"
 sign shopify --secret shpss_test --set topik=orders/paid <"$tmp/shop" >"$tmp/out" 2>"$tmp/err"; rc=$?
 expect_err "shopify with a misspelt option" 2 "shopify.webhook takes no option 'topik=orders/paid' (did you mean 'topic'?)"
 
+# HubSpot (connectors.md 8.2): v3 (the timestamp in milliseconds) over the
+# decoded URL, and v1/v2; Asana (9.1); WPForms (11)
+hs=yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy
+printf '%s' '{"example_field":"example_value"}' >"$tmp/hubspot"
+sign hubspot --secret $hs --timestamp 1700000000 --url https://www.example.com/webhook_uri \
+    <"$tmp/hubspot" >"$tmp/out" 2>"$tmp/err"
+expect "hubspot v3" "X-HubSpot-Signature-v3: rQEKkaNUiu+1qGF//O/pw4BCzstSqO1PyUnGICmf+7o=
+X-HubSpot-Request-Timestamp: 1700000000000"
+printf '%s' '[{"eventId":1}]' >"$tmp/hubspot-q"
+sign hubspot --secret $hs --timestamp 1700000000 \
+    --url 'https://www.example.com/webhook_uri?portal=62515&email=a%40b.com' \
+    <"$tmp/hubspot-q" >"$tmp/out" 2>"$tmp/err"
+expect "hubspot v3 with a query" "X-HubSpot-Signature-v3: Cgc/mIGjqw94bLNLLdMxWJf9LQyyEU4MdEdTq9Qfs84=
+X-HubSpot-Request-Timestamp: 1700000000000"
+sign hubspot --secret $hs --set version=v2 --url https://www.example.com/webhook_uri \
+    <"$tmp/hubspot" >"$tmp/out" 2>"$tmp/err"
+expect "hubspot v2" "X-HubSpot-Signature: 9569219f8ba981ffa6f6f16aa0f48637d35d728c7e4d93d0d52efaa512af7900
+X-HubSpot-Signature-Version: v2"
+sign hubspot --secret $hs <"$tmp/hubspot" >"$tmp/out" 2>"$tmp/err"; rc=$?
+expect_err "hubspot v3 without --url" 2 "give --url"
+printf '%s' '{"events":[]}' >"$tmp/asana"
+sign asana --secret b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81 \
+    <"$tmp/asana" >"$tmp/out" 2>"$tmp/err"
+expect "asana" "X-Hook-Signature: 10468027b67df18c739cc4794c6fc2d2806dcaaf2259fc3e1ed9d26433659853"
+printf '%s' '{"email":"ada@example.com","first_name":"Ada","interests":"CRM||Automation","page":"https:\/\/example.com\/contact\/"}' >"$tmp/wpforms"
+sign wpforms --secret 'Xq7#pL2!vR9@kM4$wN8%tB3^yH6&zC1*dF5(gJ0)sA2-eU7_iO4+rT9=lK3~mW6b' \
+    --timestamp 1700000000 --id 3 <"$tmp/wpforms" >"$tmp/out" 2>"$tmp/err"
+expect "wpforms" "X-WPForms-Webhook-Signature: t=1700000000,v=a7e6e6dae4a3aa7ee9d4060d9d8bc0139fdd6c181d5f9137f84bdb739ea5df23
+X-WPForms-Webhook-Id: 3"
+
 # names it does not know, and a plugin that does not sign
 sign nope --secret s <"$tmp/shop" >"$tmp/out" 2>"$tmp/err"; rc=$?
 expect_err "unknown provider" 2 "unknown provider 'nope'; known: "

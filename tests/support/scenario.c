@@ -90,6 +90,12 @@ static const struct example_edit *edit_for(const struct example_edit *edits, con
 
 char *scenario_example(const char *name, const struct example_edit *edits)
 {
+    return scenario_example_replacing(name, edits, NULL);
+}
+
+char *scenario_example_replacing(const char *name, const struct example_edit *edits,
+                                 const struct example_edit *replacements)
+{
     char path[1024];
     if (example_path(name, path, sizeof(path)) < 0)
         return NULL;
@@ -106,7 +112,11 @@ char *scenario_example(const char *name, const struct example_edit *edits)
     for (const char *line = text; *line;) {
         const char *nl = strchr(line, '\n');
         size_t n = nl ? (size_t)(nl - line + 1) : strlen(line);
-        fwrite(line, 1, n, f);
+        const struct example_edit *r = edit_for(replacements, line);
+        if (r)
+            fprintf(f, "%s\n", r->line);
+        else
+            fwrite(line, 1, n, f);
         const struct example_edit *e = edit_for(edits, line);
         if (e)
             fprintf(f, "%s%s\n", nl ? "" : "\n", e->line);
@@ -123,9 +133,17 @@ char *scenario_example(const char *name, const struct example_edit *edits)
 int scenario_start_example(struct sb_proc *p, const char *name, const struct example_edit *edits,
                            const char *const *env)
 {
+    return scenario_start_example_replacing(p, name, edits, NULL, env);
+}
+
+int scenario_start_example_replacing(struct sb_proc *p, const char *name,
+                                     const struct example_edit *edits,
+                                     const struct example_edit *replacements,
+                                     const char *const *env)
+{
     if (sbp_init(p, "[engine]\nworkers = 2\n") < 0)
         return -1;
-    char *text = scenario_example(name, edits);
+    char *text = scenario_example_replacing(name, edits, replacements);
     int rc = text && sbp_write_workflow(p, name, text) == 0 ? sbp_start(p, env) : -1;
     free(text);
     return rc;

@@ -33,11 +33,23 @@ struct example_edit {
  * result; NULL if the example cannot be read (said on stderr). */
 char *scenario_example(const char *name, const struct example_edit *edits);
 
+/* scenario_example, and then every line that starts with a
+ * `replacements[i].after` is replaced by its `line` (a list ended by
+ * {NULL, NULL}; may be NULL): a value the example sets that a test must
+ * change, such as a provider's login URL. */
+char *scenario_example_replacing(const char *name, const struct example_edit *edits,
+                                 const struct example_edit *replacements);
+
 /* For a group setup: sbp_init `p` with two workers, write the edited
  * example `name` as the workflow of that name, and sbp_start it with
  * `env`. Returns 0 or -1; asserts nothing. */
 int scenario_start_example(struct sb_proc *p, const char *name, const struct example_edit *edits,
                            const char *const *env);
+/* The same with replacements too (scenario_example_replacing). */
+int scenario_start_example_replacing(struct sb_proc *p, const char *name,
+                                     const struct example_edit *edits,
+                                     const struct example_edit *replacements,
+                                     const char *const *env);
 
 /* For a group setup: start a fake Slack (slack_checks.h) into
  * *slack_standin and *slack, then scenario_start_example with

@@ -366,6 +366,38 @@ static void test_token_cache_threads(void **state)
     token_cache_free(pl.tokens);
 }
 
+/* respond_header: what receive may add to its answer, and what it may not */
+static void test_respond_header(void **state)
+{
+    (void)state;
+    struct receive_result rx;
+    memset(&rx, 0, sizeof(rx));
+    struct sb_call c;
+    call_init(&c, CALL_RECEIVE, "asana.webhook");
+    c.rx = &rx;
+    assert_int_equal(core_host.respond_header(&c, "X-Hook-Secret", "b537207f20cbfa02"), SB_OK);
+    assert_int_equal(rx.n_headers, 1);
+    assert_string_equal(rx.headers[0].name, "X-Hook-Secret");
+    assert_string_equal(rx.headers[0].value, "b537207f20cbfa02");
+    /* the core's own headers, and header injection, are refused */
+    static const char *const names[] = {
+        "Content-Type", "content-length", "Cache-Control", "X-A:b", "X A", "", "X-\r\nEvil"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        assert_int_equal(core_host.respond_header(&c, names[i], "v"), SB_FAIL);
+    assert_int_equal(core_host.respond_header(&c, "X-Ok", "a\r\nSet-Cookie: x=1"), SB_FAIL);
+    assert_int_equal(core_host.respond_header(&c, "X-Ok", "tab\tin"), SB_FAIL);
+    assert_int_equal(rx.n_headers, 1);
+    for (int i = 1; i < RECEIVE_MAX_HEADERS; i++)
+        assert_int_equal(core_host.respond_header(&c, "X-More", "1"), SB_OK);
+    assert_int_equal(core_host.respond_header(&c, "X-More", "1"), SB_FAIL);
+    call_release(&c);
+    receive_result_release(&rx);
+    /* not from another callback */
+    call_init(&c, CALL_RUN, "asana.create_task");
+    assert_int_equal(core_host.respond_header(&c, "X-Hook-Secret", "x"), SB_FAIL);
+    call_release(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_token_cache),
         cmocka_unit_test(test_token_cache_is_per_plugin_and_bounded),
         cmocka_unit_test(test_token_cache_threads),
+        cmocka_unit_test(test_respond_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -820,6 +820,14 @@ struct sb_host {
     int (*token_set)(struct sb_call *call, const char *key, const char *value,
                      int64_t expires_at_ms);
     void (*token_invalidate)(struct sb_call *call, const char *key, const char *value);
+    /* receive only: add a header to this request's answer (the one given
+     * with respond, or the core's own once the events are stored; not a
+     * rejection), e.g. the X-Hook-Secret a handshake must echo. Copied. At
+     * most 8 per answer; a header the core sets itself (Content-Type,
+     * Content-Length, Cache-Control, Allow, Connection, Transfer-Encoding,
+     * Date, Server), a name that is not a token, or a value with a control
+     * character is refused: SB_FAIL with the reason recorded. */
+    enum sb_status (*respond_header)(struct sb_call *call, const char *name, const char *value);
 };
 
 #ifdef __cplusplus

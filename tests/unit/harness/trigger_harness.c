@@ -30,10 +30,96 @@ static int64_t fixed_now(void *ctx)
     return *(const int64_t *)ctx;
 }
 
+/* The trigger's durable kv, in memory: scope and key to value. */
+#define KV_MAX 64
+static struct kv_entry {
+    char *scope, *key, *value;
+} kv[KV_MAX];
+static size_t kv_n;
+static bool kv_broken;
+
+static struct kv_entry *kv_find(const char *scope, const char *key)
+{
+    for (size_t i = 0; i < kv_n; i++)
+        if (strcmp(kv[i].scope, scope) == 0 && strcmp(kv[i].key, key) == 0)
+            return &kv[i];
+    return NULL;
+}
+
+static int kv_put(const char *scope, const char *key, const char *value)
+{
+    struct kv_entry *e = kv_find(scope, key);
+    if (!e) {
+        if (kv_n == KV_MAX)
+            return -1;
+        e = &kv[kv_n++];
+        e->scope = strdup(scope);
+        e->key = strdup(key);
+        e->value = NULL;
+    }
+    free(e->value);
+    e->value = strdup(value);
+    return 0;
+}
+
+static int harness_kv_get_hook(void *ctx, struct sb_call *call, const char *key, char **value)
+{
+    (void)ctx;
+    *value = NULL;
+    if (kv_broken)
+        return -1;
+    char scope[300];
+    call_kv_scope(call->wf, call->what, scope, sizeof(scope));
+    struct kv_entry *e = kv_find(scope, key);
+    if (e)
+        *value = strdup(e->value);
+    return 0;
+}
+
+static int harness_kv_set_hook(void *ctx, struct sb_call *call, const char *key, const char *value)
+{
+    (void)ctx;
+    if (kv_broken)
+        return -1;
+    char scope[300];
+    call_kv_scope(call->wf, call->what, scope, sizeof(scope));
+    return kv_put(scope, key, value);
+}
+
+void harness_kv_clear(void)
+{
+    for (size_t i = 0; i < kv_n; i++) {
+        free(kv[i].scope);
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+    kv_n = 0;
+    kv_broken = false;
+}
+
+void harness_kv_set(const char *scope, const char *key, const char *value)
+{
+    assert_int_equal(kv_put(scope, key, value), 0);
+}
+
+const char *harness_kv_value(const char *scope, const char *key)
+{
+    struct kv_entry *e = kv_find(scope, key);
+    return e ? e->value : NULL;
+}
+
+void harness_kv_break(bool broken)
+{
+    kv_broken = broken;
+}
+
 int trigger_harness_setup(const struct trigger_harness *cfg)
 {
     config = cfg;
-    clock_hooks = (struct call_hooks){.ctx = cfg->clock_ms, .now_ms = fixed_now};
+    clock_hooks = (struct call_hooks){.ctx = cfg->clock_ms,
+                                      .now_ms = fixed_now,
+                                      .kv_get = harness_kv_get_hook,
+                                      .kv_set = harness_kv_set_hook};
     struct diag d;
     diag_init(&d);
     plugin_set_init(&plugins);
@@ -54,6 +140,7 @@ int trigger_harness_teardown(void **state)
 {
     (void)state;
     plugin_set_release(&plugins);
+    harness_kv_clear();
     rmdir(workdir);
     return 0;
 }
@@ -246,7 +333,7 @@ enum sb_status hook_receive(struct hook *h, const struct req *r, struct receive_
         .method = r->method,
         .path = path,
         .hook = h->wf->hook,
-        .query = "",
+        .query = r->raw_query ? r->raw_query : "",
         .query_params = r->query,
         .n_query_params = r->n_query,
         .headers = r->headers,

@@ -105,6 +105,7 @@ struct req {
     const char *body;
     size_t body_len;
     const char *content_type; /* may be NULL */
+    const char *raw_query;    /* the query string as sent, without '?'; NULL: "" */
 };
 
 /* A POST of `body` (NULL: empty), with a Content-Type header first when
@@ -122,6 +123,18 @@ void expect_accepted(struct hook *h, const struct req *r);
 /* The request is refused with `status` and a reason containing `why`
  * (any reason when why is NULL). */
 void expect_rejected(struct hook *h, const struct req *r, int status, const char *why);
+
+/* --- the trigger's durable kv (kv_get / kv_set), kept in memory ------------------ */
+
+/* Forget every key (and mend a broken store). */
+void harness_kv_clear(void);
+/* Set a key of a scope as the store would hold it ("/hooks/t" for the
+ * harness's hook path). */
+void harness_kv_set(const char *scope, const char *key, const char *value);
+/* A key's value, or NULL. Borrowed until the key changes. */
+const char *harness_kv_value(const char *scope, const char *key);
+/* While broken, kv_get and kv_set fail as an unavailable store does. */
+void harness_kv_break(bool broken);
 
 /* --- signatures, computed with OpenSSL -------------------------------------------- */
 
