@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,8 @@ static const struct sb_param append_params[] = {
      .type = SB_PARAM_STRING,
      .flags = SB_PARAM_REQUIRED | SB_PARAM_TEMPLATE,
      .help = "the file to append to (created if missing), relative to the engine's working "
-             "directory"},
+             "directory; what a template fills in is one file name, never a folder: a value "
+             "holding '/' or naming '.' or '..' fails the run"},
     {.name = "line",
      .type = SB_PARAM_STRING,
      .flags = SB_PARAM_TEMPLATE,
@@ -80,9 +82,81 @@ static enum sb_status append_validate(const struct sb_host *sb, struct sb_call *
     return SB_OK;
 }
 
+/* The text of `file` around its templates, kept by setup: what a template
+ * fills in must stay between these, within one path component. */
+struct append_state {
+    char *prefix; /* up to the first "{{" */
+    char *suffix; /* after the last "}}" */
+};
+
+static enum sb_status append_setup(const struct sb_host *sb, struct sb_call *call)
+{
+    /* in setup, a parameter reads as written: a template's source text */
+    const char *file = sb->param_string(call, "file");
+    const char *open = file ? strstr(file, "{{") : NULL;
+    if (!open)
+        return SB_OK;
+    const char *close = file + strlen(file);
+    for (const char *p = open; (p = strstr(p, "}}")) != NULL; p += 2)
+        close = p + 2;
+    struct append_state *st = calloc(1, sizeof(*st));
+    if (!st)
+        return sb->fail(call, "out of memory");
+    st->prefix = strndup(file, (size_t)(open - file));
+    st->suffix = strdup(close);
+    if (!st->prefix || !st->suffix) {
+        free(st->prefix);
+        free(st->suffix);
+        free(st);
+        return sb->fail(call, "out of memory");
+    }
+    sb->set_state(call, st);
+    return SB_OK;
+}
+
+static void append_teardown(const struct sb_host *sb, void *state)
+{
+    (void)sb;
+    struct append_state *st = state;
+    if (!st)
+        return;
+    free(st->prefix);
+    free(st->suffix);
+    free(st);
+}
+
+/* Whether the rendered `file` keeps what the templates filled in to one
+ * file name: event data never chooses a folder (../../etc/...). */
+static bool file_is_contained(const struct append_state *st, const char *file)
+{
+    size_t len = strlen(file), pl = strlen(st->prefix), sl = strlen(st->suffix);
+    if (len < pl + sl || strncmp(file, st->prefix, pl) != 0 ||
+        strcmp(file + len - sl, st->suffix) != 0)
+        return false;
+    const char *mid = file + pl;
+    size_t ml = len - pl - sl;
+    if (memchr(mid, '/', ml))
+        return false;
+    /* the whole component the templates are in must not be . or .. */
+    const char *start = file + pl, *end = file + len - sl;
+    while (start > file && start[-1] != '/')
+        start--;
+    while (*end && *end != '/')
+        end++;
+    size_t cl = (size_t)(end - start);
+    return !((cl == 1 && start[0] == '.') || (cl == 2 && start[0] == '.' && start[1] == '.') ||
+             cl == 0);
+}
+
 static enum sb_status append_run(const struct sb_host *sb, struct sb_call *call)
 {
     const char *file = sb->param_string(call, "file");
+    const struct append_state *st = sb->state(call);
+    if (st && !file_is_contained(st, file))
+        return sb->fail(call,
+                        "file: '%s' is not a file name in '%s': a template fills in one file "
+                        "name, never a folder",
+                        file, st->prefix[0] ? st->prefix : ".");
     const char *line = sb->param_string(call, "line");
     if (!line)
         line = sb->param_string(call, "json");
@@ -131,6 +205,8 @@ static const struct sb_action actions[] = {
      .output = "file and bytes written",
      .params = append_params,
      .validate = append_validate,
+     .setup = append_setup,
+     .teardown = append_teardown,
      .run = append_run},
     SB_END,
 };
